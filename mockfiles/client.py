@@ -1,0 +1,106 @@
+"""Official ``openai`` clients pointed at a fake, over a socket or in-process.
+
+openai 3.x speaks through ``httpx2``, the 1.x and 2.x lines through ``httpx``; the module is
+found from the SDK itself, so one code path serves both. In-process, requests go straight into
+the fake's WSGI app: no socket, no thread for sync clients, one worker thread per request for
+async ones (so an async test's event loop never blocks on the fake).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+    from openai import AsyncOpenAI, OpenAI
+
+#: The base URL of in-process clients. The host is never resolved: the transport hands the
+#: request to the app directly.
+IN_PROCESS_BASE_URL = "http://mockfiles.in-process/v1"
+
+
+def sdk_httpx() -> ModuleType:
+    """The HTTP library the installed ``openai`` SDK is built on (``httpx2`` or ``httpx``)."""
+    import openai
+
+    for cls in openai.DefaultHttpxClient.__mro__:
+        root = cls.__module__.partition(".")[0]
+        if root in ("httpx2", "httpx"):
+            return importlib.import_module(root)
+    raise RuntimeError("cannot tell which httpx the installed openai SDK uses")
+
+
+@functools.cache
+def _async_wsgi_transport_class(httpx: ModuleType) -> type[Any]:
+    """An async transport that runs a WSGI app in a worker thread (httpx has none)."""
+    import anyio.to_thread
+
+    class AsyncWSGITransport(httpx.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+        def __init__(self, app: WSGIApplication) -> None:
+            self._sync = httpx.WSGITransport(app=app)
+
+        async def handle_async_request(self, request: Any) -> Any:
+            await request.aread()
+
+            def call() -> Any:
+                response = self._sync.handle_request(request)
+                response.read()
+                return response
+
+            response = await anyio.to_thread.run_sync(call)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=response.content
+            )
+
+    return AsyncWSGITransport
+
+
+def make_client(
+    *,
+    base_url: str | None,
+    app: WSGIApplication,
+    api_key: str,
+    strict: bool,
+    **kwargs: Any,
+) -> OpenAI:
+    """A sync client: over a socket to ``base_url``, or in-process into ``app`` when
+    ``base_url`` is ``None``."""
+    import openai
+
+    if base_url is None:
+        transport = sdk_httpx().WSGITransport(app=app)
+        http_client = openai.DefaultHttpxClient(transport=transport)
+        base_url = IN_PROCESS_BASE_URL
+    else:
+        # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms).
+        http_client = openai.DefaultHttpxClient(verify=False)
+    kwargs.setdefault("http_client", http_client)
+    return openai.OpenAI(
+        api_key=api_key, base_url=base_url, _strict_response_validation=strict, **kwargs
+    )
+
+
+def make_async_client(
+    *,
+    base_url: str | None,
+    app: WSGIApplication,
+    api_key: str,
+    strict: bool,
+    **kwargs: Any,
+) -> AsyncOpenAI:
+    """The async twin of ``make_client``."""
+    import openai
+
+    if base_url is None:
+        transport = _async_wsgi_transport_class(sdk_httpx())(app)
+        http_client = openai.DefaultAsyncHttpxClient(transport=transport)
+        base_url = IN_PROCESS_BASE_URL
+    else:
+        http_client = openai.DefaultAsyncHttpxClient(verify=False)
+    kwargs.setdefault("http_client", http_client)
+    return openai.AsyncOpenAI(
+        api_key=api_key, base_url=base_url, _strict_response_validation=strict, **kwargs
+    )

@@ -1,0 +1,55 @@
+"""The fake's notion of now.
+
+``Clock.now()`` reads ``time.time()`` at every call (never a value bound at import), so
+freezegun and time-machine steer the fake, its server thread included. On top of that the
+clock keeps an offset of its own, so a test can move only the fake's time.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def to_epoch(when: datetime | float | str) -> float:
+    """Epoch seconds from a datetime (naive means UTC), a number, or an ISO 8601 string."""
+    if isinstance(when, str):
+        text = when.strip()
+        try:
+            return float(text)
+        except ValueError:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.timestamp()
+    return float(when)
+
+
+class Clock:
+    """The process's time plus an offset that belongs to this fake alone."""
+
+    def __init__(self, start: datetime | float | str | None = None) -> None:
+        self._offset = 0.0
+        if start is not None:
+            self.set(start)
+
+    def now(self) -> float:
+        """Epoch seconds, as a float."""
+        return time.time() + self._offset
+
+    def timestamp(self) -> int:
+        """Whole epoch seconds: what the API puts in ``created_at``."""
+        return int(self.now())
+
+    def advance(self, seconds: float | timedelta) -> None:
+        """Move the fake's time forward (or back, with a negative amount)."""
+        self._offset += _seconds(seconds)
+
+    def set(self, when: datetime | float | str) -> None:
+        """Make the fake's now be ``when``; time then keeps flowing from there."""
+        self._offset = to_epoch(when) - time.time()

@@ -1,0 +1,156 @@
+"""``MockFiles``: one fake Files API — its state, its clock, its HTTP app and its clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from mockfiles.clock import Clock
+from mockfiles.http.app import Bug, FilesApp
+from mockfiles.ids import IdFactory
+from mockfiles.model import FileObject
+from mockfiles.store import FileStore
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, OpenAI
+
+    from mockfiles.server import MockServer
+
+DEFAULT_API_KEY = "sk-mockfiles-test-key"
+DEFAULT_ORGANIZATION = "user-mockfiles"
+DEFAULT_PROJECT = "proj_mockfiles"
+
+
+class FakeBugError(AssertionError):
+    """The fake raised an exception while answering a request: a bug in mockfiles (or in a
+    test that patched it), never the client's fault."""
+
+
+class MockFiles:
+    """A fake of OpenAI's Files API.
+
+    Keyword arguments (also accepted by ``@pytest.mark.mockfiles(...)``):
+
+    ``seed``
+        Seeds the ids (``file-…``), so a run's ids reproduce. Random when omitted.
+    ``organization``, ``project``
+        Whom requests act for when they send no ``OpenAI-Organization`` / ``OpenAI-Project``
+        header; named in the ``openai-organization`` / ``openai-project`` answer headers.
+    ``api_key``
+        The key the clients handed out by ``client()`` present (any non-empty key is accepted).
+    ``now``
+        Where the fake's clock starts (``datetime``, epoch seconds or ISO 8601); the real time
+        when omitted.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        organization: str = DEFAULT_ORGANIZATION,
+        project: str = DEFAULT_PROJECT,
+        api_key: str = DEFAULT_API_KEY,
+        now: datetime | float | str | None = None,
+    ) -> None:
+        self.organization = organization
+        self.project = project
+        self.api_key = api_key
+        self.clock = Clock(now)
+        self.ids = IdFactory(seed)
+        self.store = FileStore(self.clock, self.ids)
+        self.app = FilesApp(self)
+        self._server: MockServer | None = None
+
+    def __repr__(self) -> str:
+        where = self._server.base_url if self._server else "in-process"
+        return f"<MockFiles {where} seed={self.seed}>"
+
+    @property
+    def seed(self) -> int:
+        return self.ids.seed
+
+    # -- reaching the fake ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL of the socket this fake is served on, ending in ``/v1``."""
+        if self._server is None:
+            raise RuntimeError(
+                "this MockFiles is not served on a socket: use the `mockfiles` fixture, "
+                "`mockfiles.serve()`, or an in-process client (client(in_process=True))"
+            )
+        return self._server.base_url
+
+    def client(
+        self, *, in_process: bool | None = None, strict: bool = True, **kwargs: Any
+    ) -> OpenAI:
+        """An official ``openai.OpenAI`` client talking to this fake.
+
+        Over the socket when the fake is served, in-process otherwise (or when ``in_process``
+        says so). ``strict`` turns on the SDK's strict response validation, so any answer the
+        SDK's models would not accept fails loudly. Other keyword arguments go to
+        ``openai.OpenAI`` (``max_retries``, ``timeout``, ``organization``, ``project``, ...).
+        """
+        from mockfiles.client import make_client
+
+        return make_client(
+            base_url=self._base_url_for(in_process),
+            app=self.app,
+            api_key=kwargs.pop("api_key", self.api_key),
+            strict=strict,
+            **kwargs,
+        )
+
+    def async_client(
+        self, *, in_process: bool | None = None, strict: bool = True, **kwargs: Any
+    ) -> AsyncOpenAI:
+        """The ``openai.AsyncOpenAI`` twin of ``client()``."""
+        from mockfiles.client import make_async_client
+
+        return make_async_client(
+            base_url=self._base_url_for(in_process),
+            app=self.app,
+            api_key=kwargs.pop("api_key", self.api_key),
+            strict=strict,
+            **kwargs,
+        )
+
+    # -- reading the state ---------------------------------------------------------------
+
+    def files(self, project: str | None = None) -> list[FileObject]:
+        """The stored files (of every project, or of one), oldest first."""
+        return [stored.file for stored in self.store.files(project)]
+
+    def content(self, file_id: str) -> bytes:
+        """The stored bytes of a file of any project, whatever its purpose."""
+        for stored in self.store.files():
+            if stored.file.id == file_id:
+                return stored.content.read()
+        raise KeyError(file_id)
+
+    @property
+    def bugs(self) -> list[Bug]:
+        """Exceptions the fake raised while answering (each also answered as a JSON 500)."""
+        return self.app.bugs
+
+    def check(self) -> None:
+        """Raise ``FakeBugError`` if the fake failed on any request so far."""
+        bugs = self.app.bugs
+        if bugs:
+            self.app.clear_bugs()
+            raise FakeBugError("\n".join(bug.describe() for bug in bugs)) from bugs[0].error
+
+    def reset(self) -> None:
+        """Empty the fake: no files in any project, no recorded bugs."""
+        self.store.reset()
+        self.app.clear_bugs()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _base_url_for(self, in_process: bool | None) -> str | None:
+        if in_process or (in_process is None and self._server is None):
+            return None
+        return self.url
+
+    def _served_by(self, server: MockServer | None) -> None:
+        self._server = server

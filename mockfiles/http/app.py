@@ -1,0 +1,184 @@
+"""The WSGI application: route → authenticate → view → answer, with one error boundary.
+
+Every answer is JSON in the real API's shape (or a file's raw bytes): werkzeug's own HTTP
+errors are translated, and any other exception is a bug in the fake, answered as a JSON 500
+and recorded so the test that caused it fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from mockfiles.errors import (
+    APIError,
+    InternalServerError,
+    InvalidRequest,
+    InvalidURL,
+    MalformedBody,
+    MissingAPIKey,
+)
+from mockfiles.http.render import error_response, stamp_headers
+from mockfiles.http.views import VIEWS, Caller, Context
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from mockfiles.facade import MockFiles
+
+#: The routes; each endpoint is an operation name (see ``views.VIEWS``). Slashes are taken
+#: literally: the real API has no redirects for ``/v1/files/`` or ``//v1/files``.
+URL_MAP = Map(
+    [
+        Rule("/v1/files", endpoint="files.create", methods=["POST"]),
+        Rule("/v1/files", endpoint="files.list", methods=["GET"]),
+        Rule("/v1/files/<file_id>", endpoint="files.retrieve", methods=["GET"]),
+        Rule("/v1/files/<file_id>", endpoint="files.delete", methods=["DELETE"]),
+        Rule("/v1/files/<file_id>/content", endpoint="files.content", methods=["GET"]),
+    ],
+    strict_slashes=False,
+    merge_slashes=False,
+)
+
+#: Set in the WSGI environ once the request body has been read to its end, so that the
+#: server may keep the connection open for the next request.
+BODY_DRAINED = "mockfiles.body_drained"
+
+_DRAIN_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Bug:
+    """An exception raised inside the fake while it answered a request."""
+
+    method: str
+    path: str
+    error: BaseException
+    traceback: str
+
+    def describe(self) -> str:
+        return f"mockfiles failed on {self.method} {self.path}:\n{self.traceback}"
+
+
+class FilesApp:
+    """The fake's HTTP face. Holds no state of its own beside the bugs it has seen."""
+
+    def __init__(self, mock: MockFiles) -> None:
+        self._mock = mock
+        self._bugs: list[Bug] = []
+        self._bugs_lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.respond(Request(environ))(environ, start_response)
+
+    @property
+    def bugs(self) -> list[Bug]:
+        with self._bugs_lock:
+            return list(self._bugs)
+
+    def clear_bugs(self) -> None:
+        with self._bugs_lock:
+            self._bugs.clear()
+
+    def respond(self, request: Request) -> Response:
+        """Answer one request; never raises."""
+        started = time.perf_counter()
+        mock = self._mock
+        caller = Caller(api_key="", organization=mock.organization, project=mock.project)
+        error: APIError | None = None
+        try:
+            endpoint, args = self._route(request)
+            caller = self._authenticate(request)
+            response = VIEWS[endpoint](Context(store=mock.store, caller=caller), request, args)
+        except APIError as raised:
+            error = raised
+        except ClientDisconnected:
+            error = MalformedBody("The request body ended before its Content-Length.")
+        except HTTPException as raised:
+            # werkzeug's own refusals (a body over a size limit and the like), in JSON.
+            error = InvalidRequest(raised.description or raised.name, status=raised.code or 400)
+        except Exception as raised:  # noqa: BLE001 - the fake's own bug: answer, then report
+            self._record_bug(request, raised)
+            error = InternalServerError()
+        if error is not None:
+            response = error_response(error)
+        self._drain(request)
+        stamp_headers(
+            response,
+            request_id=mock.ids.request_id(),
+            processing_ms=int((time.perf_counter() - started) * 1000),
+            organization=caller.organization,
+            project=caller.project,
+            error=error,
+        )
+        return response
+
+    def _route(self, request: Request) -> tuple[str, dict[str, str]]:
+        adapter = URL_MAP.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException:
+            # Unknown paths, wrong methods and would-be redirects: the real API answers all of
+            # them with the same 404.
+            raise InvalidURL(request.method, request.path) from None
+        return str(endpoint), {name: str(value) for name, value in args.items()}
+
+    def _authenticate(self, request: Request) -> Caller:
+        key = _bearer_key(request.headers.get("Authorization", ""))
+        if not key:
+            raise MissingAPIKey()
+        mock = self._mock
+        return Caller(
+            api_key=key,
+            organization=request.headers.get("OpenAI-Organization") or mock.organization,
+            project=request.headers.get("OpenAI-Project") or mock.project,
+        )
+
+    def _record_bug(self, request: Request, error: BaseException) -> None:
+        bug = Bug(
+            method=request.method,
+            path=request.full_path.rstrip("?"),
+            error=error,
+            traceback="".join(traceback.format_exception(error)),
+        )
+        with self._bugs_lock:
+            self._bugs.append(bug)
+
+    @staticmethod
+    def _drain(request: Request) -> None:
+        """Read what is left of the body, so the client sees the answer (not a reset socket)
+        and the connection can serve its next request. Nothing read here is kept."""
+        try:
+            stream = request.stream
+            # read() rather than a reused buffer: an empty body then costs no allocation.
+            while not getattr(stream, "is_exhausted", False) and stream.read(_DRAIN_SIZE):
+                pass
+        except (ClientDisconnected, OSError, ValueError):
+            return
+        request.environ[BODY_DRAINED] = True
+
+
+def _bearer_key(header: str) -> str:
+    """The API key from ``Authorization``: ``Bearer <key>`` or, as the real API also takes,
+    HTTP Basic with the key as the password."""
+    scheme, _, value = header.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        return value.strip()
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[2]
+    return ""

@@ -1,0 +1,100 @@
+"""The objects of the Files API as plain data: no HTTP, no storage rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: Purposes a client may upload, in the order the real API lists them in its error message
+#: (which differs from the order of the OpenAPI enum).
+UPLOADABLE_PURPOSES: tuple[str, ...] = (
+    "fine-tune",
+    "assistants",
+    "batch",
+    "user_data",
+    "vision",
+    "evals",
+)
+
+#: Purposes only the platform itself creates (outputs of batches, fine-tunes, assistants).
+SYSTEM_PURPOSES: tuple[str, ...] = ("assistants_output", "batch_output", "fine-tune-results")
+
+#: Purposes whose bytes ``files.content`` hands back. The others answer 400
+#: "Not allowed to download files of purpose: <purpose>".
+DOWNLOADABLE_PURPOSES: frozenset[str] = frozenset(
+    {"batch", "vision", "assistants_output", "batch_output", "fine-tune-results"}
+)
+
+#: A piece of stored bytes: ``bytes`` or a read-only view into a larger buffer.
+Chunk = bytes | memoryview
+
+
+class Content:
+    """The bytes of one stored file, kept as the chunks they arrived in.
+
+    Keeping the chunks (rather than joining them) means an upload is held exactly once; a
+    download streams the same chunks back out.
+    """
+
+    __slots__ = ("_chunks", "size")
+
+    def __init__(self, chunks: Iterable[Chunk]) -> None:
+        self._chunks: tuple[Chunk, ...] = tuple(chunks)
+        self.size: int = sum(len(c) for c in self._chunks)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Content:
+        return cls((data,) if data else ())
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return iter(self._chunks)
+
+    def read(self) -> bytes:
+        """All the bytes as one ``bytes`` object (a copy: meant for tests and small files)."""
+        return b"".join(self._chunks)
+
+
+@dataclass(frozen=True)
+class FileObject:
+    """A File as the API describes it. Every key is always present in its JSON form."""
+
+    id: str
+    bytes: int
+    created_at: int
+    filename: str
+    purpose: str
+    expires_at: int | None = None
+    status: str = "processed"
+    status_details: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        # Key order of the real responses; clients do not depend on it, but people read it.
+        return {
+            "object": "file",
+            "id": self.id,
+            "purpose": self.purpose,
+            "filename": self.filename,
+            "bytes": self.bytes,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "status": self.status,
+            "status_details": self.status_details,
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of ``files.list``: the files in order and whether more follow."""
+
+    data: list[FileObject]
+    has_more: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [f.to_dict() for f in self.data],
+            "has_more": self.has_more,
+            "first_id": self.data[0].id if self.data else None,
+            "last_id": self.data[-1].id if self.data else None,
+        }

@@ -1,0 +1,168 @@
+"""Serving a ``MockFiles`` over a real socket, on pytest-httpserver's ``HTTPServer``.
+
+pytest-httpserver gives the life cycle (port 0, a background thread, start/stop, ``url_for``).
+Three things are changed for the fake:
+
+* requests go straight to the attached fake's ``FilesApp``: the stock entry point reads every
+  body into memory first and keeps every request in a log;
+* connections are kept alive between requests (HTTP/1.1): werkzeug's request handler closes
+  every connection and, after each answer, reads whatever the client sends next and throws it
+  away, which a kept-alive connection cannot survive;
+* ``stop()`` returns within a few hundredths of a second instead of waiting out a 0.5 s poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wrappers import Request, Response
+
+from mockfiles.http.app import BODY_DRAINED
+from mockfiles.http.render import json_response
+
+if TYPE_CHECKING:
+    from mockfiles.facade import MockFiles
+
+#: How often the accept loop looks for a stop request; the upper bound on ``stop()``.
+POLL_INTERVAL = 0.02
+
+
+class KeepAliveRequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler, answering the way HTTP/1.1 clients expect: the connection
+    stays open when the request body has been read to its end, so the next request on it finds
+    the stream at its first byte."""
+
+    protocol_version = "HTTP/1.1"
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        started: list[Any] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            started[:] = [status, headers]
+            return self.wfile.write
+
+        body = self.server.app(environ, start_response)
+        try:
+            self._send(environ, started[0], started[1], body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    def _send(
+        self,
+        environ: dict[str, Any],
+        status: str,
+        headers: list[tuple[str, str]],
+        body: Iterable[bytes],
+    ) -> None:
+        code_text, _, reason = status.partition(" ")
+        code = int(code_text)
+        self.send_response(code, reason)
+        names = set()
+        for name, value in headers:
+            self.send_header(name, value)
+            names.add(name.lower())
+        has_body = self.command != "HEAD" and code not in (204, 304)
+        chunked = has_body and "content-length" not in names
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        if not environ.get(BODY_DRAINED):
+            # Unread body bytes would be taken for the next request line.
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if has_body:
+            for data in body:
+                if not data:
+                    continue
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(data))
+                    self.wfile.write(data)
+                    self.wfile.write(b"\r\n")
+                else:
+                    self.wfile.write(data)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Quiet: the fake's journal, not an access log, says what happened."""
+
+
+class MockServer(HTTPServer):
+    """A threaded HTTP server in front of whichever ``MockFiles`` is attached to it."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port, threaded=True)
+        self._mock: MockFiles | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL an OpenAI client takes as ``base_url`` (ends in ``/v1``)."""
+        return self.url_for("/v1")
+
+    @property
+    def mock(self) -> MockFiles | None:
+        return self._mock
+
+    def attach(self, mock: MockFiles) -> None:
+        """Serve ``mock`` from now on (replacing whichever was attached)."""
+        self._mock = mock
+        mock._served_by(self)
+
+    def detach(self) -> None:
+        mock, self._mock = self._mock, None
+        if mock is not None:
+            mock._served_by(None)
+
+    def application(self, request: Request) -> Response:
+        mock = self._mock
+        if mock is None:
+            return json_response(
+                {
+                    "error": {
+                        "message": "No mockfiles fake is attached to this server.",
+                        "type": "server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+                status=503,
+            )
+        return mock.app.respond(request)
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.RequestHandlerClass = KeepAliveRequestHandler
+        self.server.serve_forever(poll_interval=POLL_INTERVAL)
+
+
+@contextmanager
+def serve(
+    mock: MockFiles | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[MockFiles]:
+    """Serve a fake on a socket for the length of a ``with`` block::
+
+    with mockfiles.serve() as mock:
+        client = mock.client()
+    """
+    from mockfiles.facade import MockFiles
+
+    fake = mock if mock is not None else MockFiles()
+    server = MockServer(host=host, port=port)
+    server.start()
+    try:
+        server.attach(fake)
+        yield fake
+    finally:
+        server.detach()
+        server.stop()
