@@ -26,9 +26,6 @@ DOWNLOADABLE_PURPOSES: frozenset[str] = frozenset(
     {"batch", "vision", "assistants_output", "batch_output", "fine-tune-results"}
 )
 
-#: A piece of stored bytes: ``bytes`` or a read-only view into a larger buffer.
-Chunk = bytes | memoryview
-
 
 class Content:
     """The bytes of one stored file, kept as the chunks they arrived in.
@@ -39,15 +36,15 @@ class Content:
 
     __slots__ = ("_chunks", "size")
 
-    def __init__(self, chunks: Iterable[Chunk]) -> None:
-        self._chunks: tuple[Chunk, ...] = tuple(chunks)
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks: tuple[bytes, ...] = tuple(chunks)
         self.size: int = sum(len(c) for c in self._chunks)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Content:
         return cls((data,) if data else ())
 
-    def __iter__(self) -> Iterator[Chunk]:
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self._chunks)
 
     def read(self) -> bytes:

@@ -13,6 +13,7 @@ Three things are changed for the fake:
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,12 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
     the stream at its first byte."""
 
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # A kept-alive connection answers in several writes; without this, Nagle's algorithm
+        # holds the last one back until the client's delayed ACK (40 ms a request).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip() == "100-continue":

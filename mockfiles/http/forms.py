@@ -19,7 +19,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from werkzeug.wrappers import Request
 
 from mockfiles.errors import InvalidRequest, MalformedBody, UnsupportedContentType
-from mockfiles.model import Chunk, Content
+from mockfiles.model import Content
 
 #: How much of the body is read from the socket at a time. Large reads keep the decoder's
 #: per-call overhead small; the buffer is reused, so this is also the reader's own footprint.
@@ -124,7 +124,7 @@ class _FormBuilder:
         self._keep_files = keep_files
         self._name = ""
         self._file: File | None = None
-        self._chunks: list[Chunk] | None = None
+        self._chunks: list[bytes] | None = None
         self._field_size = 0
 
     def drain(self, decoder: MultipartDecoder) -> None:

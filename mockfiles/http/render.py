@@ -9,7 +9,6 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from mockfiles.errors import APIError, MissingAPIKey
-from mockfiles.model import Chunk
 
 #: The API version header the real API sends on every answer.
 OPENAI_VERSION = "2020-10-01"
@@ -30,22 +29,16 @@ def error_response(error: APIError) -> Response:
     return response
 
 
-def bytes_response(chunks: Iterable[Chunk], size: int) -> Response:
+def bytes_response(chunks: Iterable[bytes], size: int) -> Response:
     """The raw bytes of a file, streamed chunk by chunk with an exact ``Content-Length``."""
     response = Response(
-        _as_bytes(chunks),
+        chunks,
         status=200,
         content_type="application/octet-stream",
         direct_passthrough=True,
     )
     response.headers["Content-Length"] = str(size)
     return response
-
-
-def _as_bytes(chunks: Iterable[Chunk]) -> Iterable[bytes]:
-    # WSGI servers require bytes; a memoryview chunk is copied one chunk at a time.
-    for chunk in chunks:
-        yield chunk if isinstance(chunk, bytes) else bytes(chunk)
 
 
 def stamp_headers(

@@ -1,0 +1,3 @@
+from mockfiles.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""``mockfiles serve``: the fake as a standalone HTTP server, for clients in any language."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from mockfiles.facade import DEFAULT_API_KEY, DEFAULT_ORGANIZATION, DEFAULT_PROJECT, MockFiles
+from mockfiles.server import MockServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockfiles", description="A faithful in-memory fake of OpenAI's Files API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="serve the fake over HTTP until interrupted",
+        description="Serve the fake over HTTP. The first line printed is the base URL "
+        "(ending in /v1) to give an OpenAI client; SIGINT or SIGTERM stops it cleanly.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (0)")
+    serve.add_argument("--seed", type=int, help="seed for file ids, so runs reproduce")
+    serve.add_argument(
+        "--organization", default=DEFAULT_ORGANIZATION, help="organization answered by default"
+    )
+    serve.add_argument("--project", default=DEFAULT_PROJECT, help="project used by default")
+    serve.add_argument("--now", help="start the fake's clock here (ISO 8601 or epoch seconds)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    mock = MockFiles(
+        seed=args.seed,
+        organization=args.organization,
+        project=args.project,
+        api_key=DEFAULT_API_KEY,
+        now=args.now,
+    )
+    server = MockServer(host=args.host, port=args.port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    server.attach(mock)
+    print(server.base_url, flush=True)
+    print(f"mockfiles: serving the Files API (seed {mock.seed}); Ctrl+C stops", file=sys.stderr)
+    try:
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.detach()
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

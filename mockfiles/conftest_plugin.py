@@ -1,0 +1,157 @@
+"""The pytest plugin: the ``mockfiles`` fixture, the ``mockfiles`` marker and the seed.
+
+One server per session (per xdist worker), started on first use; every test gets a fresh
+``MockFiles`` attached to it, so nothing leaks from one test to the next. While the test runs,
+``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` point at the fake, so code that builds
+``openai.OpenAI()`` itself reaches it unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from mockfiles.facade import MockFiles
+from mockfiles.server import MockServer
+
+#: Environment variables the official SDKs read, set to the fake for the test's duration.
+ENV_BASE_URL = "OPENAI_BASE_URL"
+ENV_API_KEY = "OPENAI_API_KEY"
+
+_SEED_KEY = pytest.StashKey[int]()
+_SESSION_KEY = pytest.StashKey["FixtureSession"]()
+
+
+class FixtureSession:
+    """The session's server and the per-test life cycle of a fake on it.
+
+    Separate from the fixtures so the per-test cost can be measured (``bench/``) and kept
+    small: attaching a fresh fake and setting two environment variables.
+    """
+
+    def __init__(self) -> None:
+        self._server: MockServer | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def server(self) -> MockServer:
+        if self._server is None:
+            self._server = MockServer()
+            self._server.start()
+        return self._server
+
+    def begin_test(self, options: Mapping[str, Any]) -> MockFiles:
+        mock = MockFiles(**options)
+        self.server.attach(mock)
+        self._saved_env = {name: os.environ.get(name) for name in (ENV_BASE_URL, ENV_API_KEY)}
+        os.environ[ENV_BASE_URL] = mock.url
+        os.environ[ENV_API_KEY] = mock.api_key
+        return mock
+
+    def end_test(self, mock: MockFiles) -> None:
+        """Detach the fake and restore the environment; then fail if the fake had a bug."""
+        if self._server is not None:
+            self._server.detach()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+        mock.check()
+
+    def close(self) -> None:
+        if self._server is not None and self._server.is_running():
+            self._server.stop()
+        self._server = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockfiles", "mockfiles: a fake of OpenAI's Files API")
+    group.addoption(
+        "--mockfiles-seed",
+        type=int,
+        default=None,
+        help="seed for the fakes' ids (and, later, random faults); printed in the header",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockfiles(**options): options for this test's MockFiles fake "
+        "(seed, organization, project, api_key, now)",
+    )
+    seed = config.getoption("mockfiles_seed")
+    worker_input = getattr(config, "workerinput", None)
+    if seed is None and worker_input is not None and "mockfiles_seed" in worker_input:
+        seed = int(worker_input["mockfiles_seed"])
+    config.stash[_SEED_KEY] = seed if seed is not None else secrets.randbits(32)
+    config.stash[_SESSION_KEY] = FixtureSession()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker uses the controller's seed, so the header's seed is the
+    one that reproduces a run."""
+    node.workerinput["mockfiles_seed"] = node.config.stash[_SEED_KEY]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seed = config.stash[_SEED_KEY]
+    return f"mockfiles: seed {seed} (reproduce with --mockfiles-seed={seed})"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
+def test_seed(config: pytest.Config, nodeid: str) -> int:
+    """The seed of one test's fake: fixed by the session seed and the test's id, so a test
+    gets the same ids whether it runs alone, in a different order or on another worker."""
+    digest = hashlib.sha256(f"{config.stash[_SEED_KEY]}:{nodeid}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+test_seed.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
+
+
+def _marker_options(node: pytest.Item) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    # Closest marker first: a test's own marker wins over its class's and module's.
+    for marker in node.iter_markers("mockfiles"):
+        if marker.args:
+            raise pytest.UsageError(
+                f"{node.nodeid}: @pytest.mark.mockfiles takes keyword arguments only"
+            )
+        for name, value in marker.kwargs.items():
+            options.setdefault(name, value)
+    return options
+
+
+@pytest.fixture(scope="session")
+def mockfiles_server(pytestconfig: pytest.Config) -> MockServer:
+    """The session's HTTP server (one per xdist worker); each test attaches its own fake."""
+    return pytestconfig.stash[_SESSION_KEY].server
+
+
+@pytest.fixture
+def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> Iterator[MockFiles]:
+    """A fresh, empty fake of OpenAI's Files API, served for this test.
+
+    Options come from ``@pytest.mark.mockfiles(...)``. A bug inside the fake fails the test at
+    teardown, naming the request.
+    """
+    session = request.config.stash[_SESSION_KEY]
+    options = _marker_options(request.node)
+    options.setdefault("seed", test_seed(request.config, request.node.nodeid))
+    mock = session.begin_test(options)
+    yield mock
+    session.end_test(mock)
