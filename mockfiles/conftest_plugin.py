@@ -63,6 +63,7 @@ class FixtureSession:
             else:
                 os.environ[name] = value
         self._saved_env = {}
+        mock.close()
         mock.check()
 
     def close(self) -> None:

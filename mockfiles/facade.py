@@ -60,6 +60,7 @@ class MockFiles:
         self.store = FileStore(self.clock, self.ids)
         self.app = FilesApp(self)
         self._server: MockServer | None = None
+        self._clients: list[OpenAI] = []
 
     def __repr__(self) -> str:
         where = self._server.base_url if self._server else "in-process"
@@ -93,18 +94,24 @@ class MockFiles:
         """
         from mockfiles.client import make_client
 
-        return make_client(
+        client = make_client(
             base_url=self._base_url_for(in_process),
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
             **kwargs,
         )
+        self._clients.append(client)
+        return client
 
     def async_client(
         self, *, in_process: bool | None = None, strict: bool = True, **kwargs: Any
     ) -> AsyncOpenAI:
-        """The ``openai.AsyncOpenAI`` twin of ``client()``."""
+        """The ``openai.AsyncOpenAI`` twin of ``client()``.
+
+        Close it in the event loop that used it (``async with`` or ``await client.close()``):
+        its connections belong to that loop, so the fake cannot close them afterwards.
+        """
         from mockfiles.client import make_async_client
 
         return make_async_client(
@@ -139,6 +146,13 @@ class MockFiles:
         if bugs:
             self.app.clear_bugs()
             raise FakeBugError("\n".join(bug.describe() for bug in bugs)) from bugs[0].error
+
+    def close(self) -> None:
+        """Close the sync clients ``client()`` handed out (the fixture does this after each
+        test, so their pooled connections do not outlive it)."""
+        clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
 
     def reset(self) -> None:
         """Empty the fake: no files in any project, no recorded bugs."""

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from mockfiles.facade import MockFiles
 
 #: The routes; each endpoint is an operation name (see ``views.VIEWS``). Slashes are taken
-#: literally: the real API has no redirects for ``/v1/files/`` or ``//v1/files``.
+#: literally: ``/v1/files/`` and ``//v1/files`` are unknown URLs, not redirects.
 URL_MAP = Map(
     [
         Rule("/v1/files", endpoint="files.create", methods=["POST"]),
@@ -46,7 +46,6 @@ URL_MAP = Map(
         Rule("/v1/files/<file_id>", endpoint="files.delete", methods=["DELETE"]),
         Rule("/v1/files/<file_id>/content", endpoint="files.content", methods=["GET"]),
     ],
-    strict_slashes=False,
     merge_slashes=False,
 )
 

@@ -89,7 +89,11 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
             decoder.receive_data(view[:count])  # type: ignore[arg-type]
             reader.drain(decoder)
         decoder.receive_data(None)
-        reader.drain(decoder)
+        try:
+            reader.drain(decoder)
+        except ValueError:
+            # The decoder's way of saying the body stopped in the middle of a part.
+            raise MalformedBody(_ENDS_EARLY) from None
     except ClientDisconnected:
         raise MalformedBody(
             "Invalid multipart/form-data body: the body ended before its Content-Length."
@@ -105,8 +109,11 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
     finally:
         view.release()
     if not reader.complete:
-        raise MalformedBody("Invalid multipart/form-data body: the closing boundary is missing.")
+        raise MalformedBody(_ENDS_EARLY)
     return reader.form
+
+
+_ENDS_EARLY = "Invalid multipart/form-data body: the body ends before its closing boundary."
 
 
 def _reason(error: Exception) -> str:
