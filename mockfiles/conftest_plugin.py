@@ -129,8 +129,9 @@ def _marker_options(node: pytest.Item) -> dict[str, Any]:
     # Closest marker first: a test's own marker wins over its class's and module's.
     for marker in node.iter_markers("mockfiles"):
         if marker.args:
-            raise pytest.UsageError(
-                f"{node.nodeid}: @pytest.mark.mockfiles takes keyword arguments only"
+            pytest.fail(
+                f"@pytest.mark.mockfiles takes keyword arguments only, got {marker.args!r}",
+                pytrace=False,
             )
         for name, value in marker.kwargs.items():
             options.setdefault(name, value)

@@ -217,7 +217,8 @@ def test_a_system_purpose_is_refused_with_the_real_list(http: Client, mock: Mock
     ("content_type", "given"),
     [
         ("application/json", "application/json"),
-        ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+        ("text/plain; charset=utf-8", "text/plain"),
+        ("Application/JSON", "application/json"),
         (None, ""),
     ],
 )
@@ -240,8 +241,8 @@ def test_a_body_that_is_not_multipart_is_an_unsupported_content_type(
     [
         (b'--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n', "closing"),
         (b"--b\r\nContent-Type: text/plain\r\n\r\nbatch\r\n--b--\r\n", "Content-Disposition"),
-        (b"", "closing"),
-        (b"no boundary anywhere", "closing"),
+        (b"", "no part starts with the boundary"),
+        (b"no boundary anywhere", "no part starts with the boundary"),
     ],
 )
 def test_a_malformed_multipart_body_is_a_clear_400(http: Client, body: bytes, reason: str) -> None:
@@ -278,6 +279,12 @@ def test_the_last_of_repeated_fields_wins_and_an_empty_filename_is_no_file(
     assert post_multipart(http, empty_name).get_json() == error_body(
         "'file' is a required property"
     )
+
+
+def test_the_multipart_media_type_is_case_insensitive(http: Client) -> None:
+    body = multipart(("purpose", b"batch", None), ("file", b"x", "a.jsonl"))
+    headers = {**AUTH, "Content-Type": "Multipart/Form-Data; boundary=b0und4ry"}
+    assert http.post("/v1/files", data=body, headers=headers).status_code == 200
 
 
 def test_a_multipart_type_without_boundary_is_a_clear_400(http: Client) -> None:

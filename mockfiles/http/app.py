@@ -129,7 +129,7 @@ class FilesApp:
         except HTTPException:
             # Unknown paths, wrong methods and would-be redirects: the real API answers all of
             # them with the same 404.
-            raise InvalidURL(request.method, request.path) from None
+            raise InvalidURL(request.method, _path_as_sent(request)) from None
         return str(endpoint), {name: str(value) for name, value in args.items()}
 
     def _authenticate(self, request: Request) -> Caller:
@@ -165,6 +165,14 @@ class FilesApp:
         except (ClientDisconnected, OSError, ValueError):
             return
         request.environ[BODY_DRAINED] = True
+
+
+def _path_as_sent(request: Request) -> str:
+    """The path as the client wrote it (not percent-decoded), without the query."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if isinstance(raw, str) and raw.startswith("/"):
+        return raw.partition("?")[0]
+    return request.path
 
 
 def _bearer_key(header: str) -> str:

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import (
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+    State,
+)
 from werkzeug.wrappers import Request
 
 from mockfiles.errors import InvalidRequest, MalformedBody, UnsupportedContentType
@@ -51,10 +59,11 @@ class Form:
 
 def require_multipart(request: Request) -> bytes:
     """The boundary of a multipart body, or the error the API gives for any other body."""
-    raw_type = request.headers.get("Content-Type", "")
-    mimetype, options = parse_options_header(raw_type)
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    # Media types are case-insensitive; the real message names the type without parameters.
+    mimetype = mimetype.lower()
     if mimetype != "multipart/form-data":
-        raise UnsupportedContentType(raw_type, "multipart/form-data")
+        raise UnsupportedContentType(mimetype, "multipart/form-data")
     boundary = options.get("boundary", "")
     if not boundary:
         raise MalformedBody("Invalid multipart/form-data body: the Content-Type has no boundary.")
@@ -92,8 +101,10 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
         try:
             reader.drain(decoder)
         except ValueError:
-            # The decoder's way of saying the body stopped in the middle of a part.
-            raise MalformedBody(_ENDS_EARLY) from None
+            # The decoder's way of saying the body stopped before a part or in the middle of one.
+            raise MalformedBody(
+                _NO_OPENING if decoder.state is State.PREAMBLE else _ENDS_EARLY
+            ) from None
     except ClientDisconnected:
         raise MalformedBody(
             "Invalid multipart/form-data body: the body ended before its Content-Length."
@@ -114,6 +125,9 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
 
 
 _ENDS_EARLY = "Invalid multipart/form-data body: the body ends before its closing boundary."
+_NO_OPENING = (
+    "Invalid multipart/form-data body: no part starts with the boundary its Content-Type names."
+)
 
 
 def _reason(error: Exception) -> str:

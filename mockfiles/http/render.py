@@ -57,6 +57,8 @@ def stamp_headers(
     """
     headers = response.headers
     headers["x-request-id"] = request_id
+    headers["x-content-type-options"] = "nosniff"
+    headers["access-control-allow-origin"] = "*"
     if isinstance(error, MissingAPIKey):
         return
     headers["openai-version"] = OPENAI_VERSION

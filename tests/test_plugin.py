@@ -1,0 +1,158 @@
+"""The pytest plugin as a user meets it: test files run by pytester in a subprocess."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def test_a_downstream_test_using_only_the_fixture_and_a_bare_client_passes(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import openai
+
+        def upload_report(data):
+            # Code under test: builds its own client from the environment, as apps do.
+            client = openai.OpenAI()
+            return client.files.create(file=("report.jsonl", data), purpose="batch").id
+
+        def test_upload(mockfiles):
+            file_id = upload_report(b'{"ok": true}\\n')
+            assert mockfiles.content(file_id) == b'{"ok": true}\\n'
+            assert [f.filename for f in mockfiles.files()] == ["report.jsonl"]
+        """
+    )
+    result = pytester.runpytest_subprocess("-W", "error")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.fixture
+def outer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-outer")
+
+
+@pytest.mark.usefixtures("outer_environment")
+def test_nothing_leaks_from_one_test_to_the_next(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import os
+        import openai
+
+        def test_first_uploads(mockfiles):
+            mockfiles.client().files.create(file=b"x", purpose="batch")
+            assert len(mockfiles.files()) == 1
+
+        def test_second_starts_empty(mockfiles):
+            assert mockfiles.files() == []
+            assert openai.OpenAI().files.list().data == []
+
+        def test_environment_is_restored_after_the_fixture():
+            assert "OPENAI_BASE_URL" not in os.environ
+            assert os.environ.get("OPENAI_API_KEY") == "sk-outer"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-W", "error")
+    result.assert_outcomes(passed=3)
+
+
+def test_the_marker_passes_options_to_the_fake(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.mockfiles(organization="org-module", project="proj_module")
+
+        @pytest.mark.mockfiles(project="proj_marked", now="2026-01-01T00:00:00Z")
+        def test_marked(mockfiles):
+            raw = mockfiles.client().files.with_raw_response.create(file=b"x", purpose="batch")
+            assert raw.headers["openai-project"] == "proj_marked"
+            assert raw.headers["openai-organization"] == "org-module"
+            # The clock starts there and runs on: allow for a slow machine.
+            assert 1767225600 <= raw.parse().created_at < 1767225600 + 60
+            assert [f.id for f in mockfiles.files("proj_marked")] == [raw.parse().id]
+
+        @pytest.mark.mockfiles("positional")
+        def test_positional_arguments_are_refused(mockfiles):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.mockfiles takes keyword arguments only*"])
+
+
+def test_a_bug_inside_the_fake_fails_the_test_naming_the_request(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import openai
+        import pytest
+
+        def test_client_code_survives_but_the_fake_broke(mockfiles, monkeypatch):
+            def broken(*args, **kwargs):
+                raise ZeroDivisionError("fake internals")
+            monkeypatch.setattr(mockfiles.store, "retrieve", broken)
+            with pytest.raises(openai.InternalServerError):
+                mockfiles.client(max_retries=0).files.retrieve("file-abc")
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_client_code_survives_but_the_fake_broke*",
+            "*mockfiles failed on GET /v1/files/file-abc*",
+            "*ZeroDivisionError: fake internals*",
+        ]
+    )
+
+
+def test_the_header_prints_the_seed_and_the_seed_reproduces_ids(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_ids(mockfiles):
+            client = mockfiles.client()
+            for _ in range(3):
+                print("ID", client.files.create(file=b"x", purpose="batch").id)
+        """
+    )
+
+    def run(*args: str) -> tuple[str, list[str]]:
+        result = pytester.runpytest_subprocess("-s", *args)
+        result.assert_outcomes(passed=1)
+        [seed] = re.findall(
+            r"^mockfiles: seed (\d+) \(reproduce with --mockfiles-seed=\1\)$",
+            result.stdout.str(),
+            re.MULTILINE,
+        )
+        return seed, re.findall(r"ID (file-\w+)", result.stdout.str())
+
+    seed, ids = run()
+    assert len(ids) == 3
+    assert run(f"--mockfiles-seed={seed}") == (seed, ids)
+    other_seed, other_ids = run(f"--mockfiles-seed={int(seed) + 1}")
+    assert other_ids != ids
+
+
+def test_xdist_workers_each_serve_their_own_fake(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_upload(mockfiles, n):
+            client = mockfiles.client()
+            client.files.create(file=b"x" * n, purpose="batch")
+            assert [f.bytes for f in client.files.list()] == [n]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*mockfiles: seed *"])

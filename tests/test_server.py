@@ -1,0 +1,175 @@
+"""The socket edge: keep-alive, odd but legal HTTP, prompt stops, and ``mockfiles serve``."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import openai
+import pytest
+
+import mockfiles
+from mockfiles import MockFiles, MockServer
+
+AUTH = {"Authorization": "Bearer sk-test"}
+BOUNDARY = "xYzZy"
+
+
+def form(data: bytes = b"{}\n", purpose: str = "batch") -> bytes:
+    return (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n{purpose}\r\n'
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.jsonl"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+FORM_HEADERS = {**AUTH, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MockFiles, str, int]]:
+    with mockfiles.serve() as mock:
+        address = urlsplit(mock.url)
+        assert address.hostname is not None
+        assert address.port is not None
+        yield mock, address.hostname, address.port
+
+
+def test_one_connection_carries_many_requests(served: tuple[MockFiles, str, int]) -> None:
+    _, host, port = served
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection.request("POST", "/v1/files", body=form(), headers=FORM_HEADERS)
+    first = connection.getresponse()
+    created = json.loads(first.read())
+    assert first.getheader("Connection") != "close"
+    sock = connection.sock
+    # An error answered before the body was looked at still reads the body to its end.
+    connection.request("POST", "/v1/files", body=form(b"x" * 300_000), headers={})
+    unauthorized = connection.getresponse()
+    assert unauthorized.status == 401
+    unauthorized.read()
+    connection.request("GET", f"/v1/files/{created['id']}", headers=AUTH)
+    retrieved = connection.getresponse()
+    assert json.loads(retrieved.read())["id"] == created["id"]
+    assert connection.sock is sock  # the same socket served all three
+    connection.close()
+
+
+def test_a_chunked_upload_is_decoded(served: tuple[MockFiles, str, int]) -> None:
+    mock, host, port = served
+    body = form(b"chunked payload")
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    pieces = [body[i : i + 7] for i in range(0, len(body), 7)]
+    connection.request("POST", "/v1/files", body=iter(pieces), headers=FORM_HEADERS)
+    response = connection.getresponse()
+    assert response.status == 200
+    assert mock.content(json.loads(response.read())["id"]) == b"chunked payload"
+    connection.close()
+
+
+def test_expect_100_continue_is_honoured(served: tuple[MockFiles, str, int]) -> None:
+    _, host, port = served
+    body = form()
+    head = (
+        f"POST /v1/files HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer k\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(head)
+        assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+
+
+def test_invalid_url_echoes_the_path_as_sent(served: tuple[MockFiles, str, int]) -> None:
+    _, host, port = served
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection.request("GET", "/v1/n%6Fpe?x=1", headers=AUTH)
+    response = connection.getresponse()
+    assert response.status == 404
+    assert json.loads(response.read())["error"]["message"] == "Invalid URL (GET /v1/n%6Fpe)"
+    connection.close()
+
+
+def test_a_server_with_no_fake_attached_answers_json_503() -> None:
+    server = MockServer()
+    server.start()
+    try:
+        address = urlsplit(server.base_url)
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+        connection.request("GET", "/v1/files", headers=AUTH)
+        response = connection.getresponse()
+        assert response.status == 503
+        assert json.loads(response.read())["error"]["type"] == "server_error"
+        connection.close()
+    finally:
+        server.stop()
+
+
+def test_stopping_a_server_does_not_wait_out_a_poll_interval() -> None:
+    durations = []
+    for _ in range(5):
+        server = MockServer()
+        server.start()
+        started = time.perf_counter()
+        server.stop()
+        durations.append(time.perf_counter() - started)
+    # The stock poll would make these 0.25 s on average and up to 0.5 s; this one polls every
+    # 20 ms. The bounds leave room for a loaded machine.
+    assert statistics.median(durations) < 0.2
+    assert max(durations) < 0.45
+
+
+@contextmanager
+def cli(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``mockfiles serve`` in a subprocess, with the URL it printed first."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "mockfiles", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        try:
+            yield process, process.stdout.readline().strip()
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_the_cli_prints_its_url_first_and_stops_cleanly(stop_signal: signal.Signals) -> None:
+    with cli("--seed", "5", "--project", "proj_cli") as (process, url):
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/v1")
+        with openai.OpenAI(base_url=url, api_key="sk-any", max_retries=0) as client:
+            raw = client.files.with_raw_response.create(file=b"x", purpose="vision")
+            assert raw.headers["openai-project"] == "proj_cli"
+            assert client.files.content(raw.parse().id).content == b"x"
+        process.send_signal(stop_signal)
+        assert process.wait(timeout=10) == 0
+
+
+def test_the_cli_listens_where_it_is_told() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with cli("--host", "127.0.0.1", "--port", str(port)) as (process, url):
+        assert url == f"http://127.0.0.1:{port}/v1"
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
