@@ -45,9 +45,17 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         # holds the last one back until the client's delayed ACK (40 ms a request).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        # http.server folds a leading "//" of the target into "/" before werkzeug sees it;
+        # keep the target as the client sent it, so the answer can echo it.
+        words = self.requestline.split()
+        if len(words) >= 2:
+            environ["RAW_URI"] = environ["REQUEST_URI"] = words[1]
+        return environ
+
     def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip() == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        # "Expect: 100-continue" was answered by http.server while it parsed the request.
         environ = self.environ = self.make_environ()
         started: list[Any] = []
 

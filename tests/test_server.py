@@ -87,22 +87,27 @@ def test_expect_100_continue_is_honoured(served: tuple[MockFiles, str, int]) -> 
     head = (
         f"POST /v1/files HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer k\r\n"
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
     ).encode()
     with socket.create_connection((host, port), timeout=10) as sock:
         sock.sendall(head)
-        assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        assert sock.recv(64) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(body)
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes after answering
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"100 Continue" not in answer
 
 
-def test_invalid_url_echoes_the_path_as_sent(served: tuple[MockFiles, str, int]) -> None:
+@pytest.mark.parametrize("path", ["/v1/n%6Fpe", "//v1/files", "//v1/files/file-x"])
+def test_invalid_url_echoes_the_path_as_sent(served: tuple[MockFiles, str, int], path: str) -> None:
     _, host, port = served
     connection = http.client.HTTPConnection(host, port, timeout=10)
-    connection.request("GET", "/v1/n%6Fpe?x=1", headers=AUTH)
+    connection.request("GET", f"{path}?x=1", headers=AUTH)
     response = connection.getresponse()
     assert response.status == 404
-    assert json.loads(response.read())["error"]["message"] == "Invalid URL (GET /v1/n%6Fpe)"
+    assert json.loads(response.read())["error"]["message"] == f"Invalid URL (GET {path})"
     connection.close()
 
 
