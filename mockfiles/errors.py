@@ -107,6 +107,11 @@ class MalformedBody(InvalidRequest):
     the real API's is unknown."""
 
 
+class UnreadableBody(MalformedBody):
+    """The body itself broke off (the client went away, or its chunked framing is invalid):
+    nothing more can be read from the connection, so it is closed after the answer."""
+
+
 class FileNotFound(APIError):
     """An id the caller's project has no file for (never existed, deleted, or expired)."""
 

@@ -13,9 +13,12 @@ Three things are changed for the fake:
 
 from __future__ import annotations
 
+import json
+import secrets
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from pytest_httpserver import HTTPServer
@@ -107,6 +110,36 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                     self.wfile.write(data)
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a request http.server refused before the app saw it (a request line or a
+        header too long, a malformed request line, an unknown HTTP version) in the API's JSON
+        shape, never an HTML page. Such a request cannot be trusted to frame the next one, so
+        the connection is closed."""
+        status = HTTPStatus(code) if 400 <= code < 500 else HTTPStatus.BAD_REQUEST
+        text = message or status.phrase
+        body = json.dumps(
+            {
+                "error": {
+                    "message": f"Invalid request: {text}",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
+        ).encode()
+        self.close_connection = True
+        head = (
+            f"HTTP/1.1 {status.value} {status.phrase}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"x-request-id: req_{secrets.token_hex(16)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        # Written whole, status line included: for a request line http.server could not
+        # parse, its own writer would send no status line at all.
+        self.wfile.write(head.encode("latin-1") + body)
         self.wfile.flush()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -8,7 +8,6 @@ and recorded so the test that caused it fails.
 from __future__ import annotations
 
 import base64
-import binascii
 import threading
 import time
 import traceback
@@ -25,8 +24,8 @@ from mockfiles.errors import (
     InternalServerError,
     InvalidRequest,
     InvalidURL,
-    MalformedBody,
     MissingAPIKey,
+    UnreadableBody,
 )
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.views import VIEWS, Caller, Context
@@ -102,7 +101,7 @@ class FilesApp:
         except APIError as raised:
             error = raised
         except ClientDisconnected:
-            error = MalformedBody("The request body ended before its Content-Length.")
+            error = UnreadableBody("The request body ended before its Content-Length.")
         except HTTPException as raised:
             # werkzeug's own refusals (a body over a size limit and the like), in JSON.
             error = InvalidRequest(raised.description or raised.name, status=raised.code or 400)
@@ -111,15 +110,22 @@ class FilesApp:
             error = InternalServerError()
         if error is not None:
             response = error_response(error)
-        self._drain(request)
-        stamp_headers(
-            response,
-            request_id=mock.ids.request_id(),
-            processing_ms=int((time.perf_counter() - started) * 1000),
-            organization=caller.organization,
-            project=caller.project,
-            error=error,
-        )
+        if not isinstance(error, UnreadableBody):
+            self._drain(request)
+        request_id = mock.ids.request_id()
+        try:
+            stamp_headers(
+                response,
+                request_id=request_id,
+                processing_ms=int((time.perf_counter() - started) * 1000),
+                organization=caller.organization,
+                project=caller.project,
+                error=error,
+            )
+        except Exception as raised:  # noqa: BLE001 - e.g. a default that is no header value
+            self._record_bug(request, raised)
+            response = error_response(InternalServerError())
+            response.headers["x-request-id"] = request_id
         return response
 
     def _route(self, request: Request) -> tuple[str, dict[str, str]]:
@@ -143,8 +149,8 @@ class FilesApp:
         mock = self._mock
         return Caller(
             api_key=key,
-            organization=request.headers.get("OpenAI-Organization") or mock.organization,
-            project=request.headers.get("OpenAI-Project") or mock.project,
+            organization=_header_value(request, "OpenAI-Organization") or mock.organization,
+            project=_header_value(request, "OpenAI-Project") or mock.project,
         )
 
     def _record_bug(self, request: Request, error: BaseException) -> None:
@@ -171,6 +177,12 @@ class FilesApp:
         request.environ[BODY_DRAINED] = True
 
 
+def _header_value(request: Request, name: str) -> str:
+    """A header's value with its whitespace folded: a value continued over several lines would
+    otherwise carry a line break into the answer's headers."""
+    return " ".join(request.headers.get(name, "").split())
+
+
 def _path_as_sent(request: Request) -> str:
     """The path as the client wrote it (not percent-decoded), without the query."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
@@ -189,7 +201,7 @@ def _bearer_key(header: str) -> str:
     if scheme == "basic":
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (or not ASCII at all), or not UTF-8 inside
             return ""
         return decoded.partition(":")[2]
     return ""

@@ -26,7 +26,12 @@ from werkzeug.sansio.multipart import (
 )
 from werkzeug.wrappers import Request
 
-from mockfiles.errors import InvalidRequest, MalformedBody, UnsupportedContentType
+from mockfiles.errors import (
+    InvalidRequest,
+    MalformedBody,
+    UnreadableBody,
+    UnsupportedContentType,
+)
 from mockfiles.model import Content
 
 #: How much of the body is read from the socket at a time. Large reads keep the decoder's
@@ -106,8 +111,13 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
                 _NO_OPENING if decoder.state is State.PREAMBLE else _ENDS_EARLY
             ) from None
     except ClientDisconnected:
-        raise MalformedBody(
+        raise UnreadableBody(
             "Invalid multipart/form-data body: the body ended before its Content-Length."
+        ) from None
+    except OSError:
+        # werkzeug's reader of chunked bodies raises OSError for framing it cannot follow.
+        raise UnreadableBody(
+            "Invalid multipart/form-data body: its chunked transfer encoding is malformed."
         ) from None
     except RequestEntityTooLarge:
         raise MalformedBody(

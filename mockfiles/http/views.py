@@ -91,13 +91,15 @@ def _integer(raw: str | None, name: str, default: int) -> int:
     if raw is None:
         return default
     text = raw.strip()
-    # Only plain decimal digits: int() would also take "1_000" and "٣".
-    if not _DIGITS.fullmatch(text):
+    # Only plain decimal digits: int() would also take "1_000" and "٣", and refuses numbers
+    # of more than 4300 digits; anything that long is refused here as not an integer.
+    if len(text) > _MAX_DIGITS or not _DIGITS.fullmatch(text):
         raise InvalidRequest(f"{raw!r} is not of type 'integer' - {name!r}", param=name)
     return int(text)
 
 
 _DIGITS = re.compile(r"[+-]?[0-9]+")
+_MAX_DIGITS = 100
 
 
 #: Operation name → view. The same names are the routes' endpoints, the journal's operations
