@@ -120,10 +120,11 @@ def upload_once(path: Path, data: bytes, source: str) -> tuple[float, float, flo
 def bench_uploads(sizes: list[int], reps: int) -> None:
     discard, port_text = start([sys.executable, "-c", DISCARD_SERVER])
     print("uploads through the SDK over a socket (medians; cold = first upload into a fresh")
-    print("server, warm = the next one, after a delete; ratios are to the loopback figure)")
+    print("server, with the slowest and fastest run; warm = the next one, after a delete;")
+    print("ratios are to the loopback figure)")
     print(
-        f"{'size':>8} {'source':>6} {'loopback MB/s':>14} {'cold MB/s':>10} {'ratio':>6} "
-        f"{'warm MB/s':>10} {'ratio':>6} {'peak growth':>12}"
+        f"{'size':>8} {'source':>6} {'loopback MB/s':>14} {'cold MB/s':>10} {'(range)':>11} "
+        f"{'ratio':>6} {'warm MB/s':>10} {'ratio':>6} {'peak growth':>12}"
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -144,9 +145,12 @@ def bench_uploads(sizes: list[int], reps: int) -> None:
                         len(data) / statistics.median(times) / 1e6
                         for times in (loops, colds, warms)
                     )
+                    spread = (
+                        f"{len(data) / max(colds) / 1e6:.0f}-{len(data) / min(colds) / 1e6:.0f}"
+                    )
                     print(
                         f"{size_mib:>5}MiB {source:>6} {loop_rate:>14.0f} {cold_rate:>10.0f} "
-                        f"{cold_rate / loop_rate:>6.2f} {warm_rate:>10.0f} "
+                        f"{spread:>11} {cold_rate / loop_rate:>6.2f} {warm_rate:>10.0f} "
                         f"{warm_rate / loop_rate:>6.2f} {statistics.median(growths):>11.2f}x"
                     )
     finally:
