@@ -32,6 +32,7 @@ from mockfiles.errors import (
     UnreadableBody,
     UnsupportedContentType,
 )
+from mockfiles.http.decoder import decoder_class
 from mockfiles.model import Content
 
 #: How much of the body is read from the socket at a time. Large reads keep the decoder's
@@ -88,7 +89,7 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
     error escape.
     """
     boundary = require_multipart(request)
-    decoder = MultipartDecoder(boundary, max_parts=MAX_PARTS)
+    decoder = decoder_class()(boundary, max_parts=MAX_PARTS)
     reader = _FormBuilder(keep_files)
     stream = request.stream
     # A small body gets a small buffer: a fresh megabyte costs page faults on every request.
