@@ -100,15 +100,20 @@ def test_code_that_builds_its_own_client_reaches_the_fake(mockfiles: MockFiles) 
     assert [f.id for f in mockfiles.files()] == [created.id]
 
 
+@pytest.mark.parametrize("order", ["asc", "desc"])
 def test_async_clients_do_the_same_round_trip(
-    async_client: openai.AsyncOpenAI, mockfiles: MockFiles
+    async_client: openai.AsyncOpenAI, mockfiles: MockFiles, order: str
 ) -> None:
     async def scenario() -> list[str]:
-        ids = [(await async_client.files.create(file=b"x", purpose="batch")).id for _ in range(9)]
+        ids = []
+        for index in range(25):
+            ids.append((await async_client.files.create(file=b"x", purpose="batch")).id)
+            if index % 4 == 3:
+                mockfiles.clock.advance(1)
         assert (await async_client.files.retrieve(ids[0])).id == ids[0]
         assert (await async_client.files.content(ids[0])).content == b"x"
-        listed = [f.id async for f in async_client.files.list(limit=4, order="asc")]
-        assert listed == ids
+        listed = [f.id async for f in async_client.files.list(limit=7, order=order)]
+        assert listed == (ids if order == "asc" else ids[::-1])
         assert (await async_client.files.delete(ids[0])).deleted is True
         with pytest.raises(openai.NotFoundError):
             await async_client.files.retrieve(ids[0])
