@@ -37,6 +37,7 @@ class Clock:
         self._offset = 0.0
         if start is not None:
             self.set(start)
+        self._initial_offset = self._offset
 
     def now(self) -> float:
         """Epoch seconds, as a float."""
@@ -53,3 +54,11 @@ class Clock:
     def set(self, when: datetime | float | str) -> None:
         """Make the fake's now be ``when``; time then keeps flowing from there."""
         self._offset = to_epoch(when) - time.time()
+
+    def follow_process_time(self) -> None:
+        """Drop the fake's own offset: from now on it reads exactly the process's time."""
+        self._offset = 0.0
+
+    def rewind(self) -> None:
+        """Back to the offset the clock started with (its ``start``, or none)."""
+        self._offset = self._initial_offset

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from mockfiles.clock import Clock
+from mockfiles.clock import Clock, to_epoch
 from mockfiles.http.app import Bug, FilesApp
 from mockfiles.ids import IdFactory
 from mockfiles.model import FileObject
-from mockfiles.store import FileStore
+from mockfiles.store import FileStore, Usage
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -61,6 +61,7 @@ class MockFiles:
         self.app = FilesApp(self)
         self._server: MockServer | None = None
         self._clients: list[OpenAI] = []
+        self._freezers: list[Any] = []
 
     def __repr__(self) -> str:
         where = self._server.base_url if self._server else "in-process"
@@ -148,15 +149,43 @@ class MockFiles:
             raise FakeBugError("\n".join(bug.describe() for bug in bugs)) from bugs[0].error
 
     def close(self) -> None:
-        """Close the sync clients ``client()`` handed out (the fixture does this after each
-        test, so their pooled connections do not outlive it)."""
+        """Undo ``freeze()`` and close the sync clients ``client()`` handed out (the fixture
+        does this after each test, so neither outlives it)."""
+        freezers, self._freezers = self._freezers, []
+        for freezer in reversed(freezers):
+            freezer.stop()
         clients, self._clients = self._clients, []
         for client in clients:
             client.close()
 
+    def usage(self, project: str | None = None) -> Usage:
+        """What a project (the default one unless named) stores now: bytes and file count.
+        Deleted and expired files no longer count."""
+        return self.store.usage(self.project if project is None else project)
+
+    def freeze(self, when: datetime | float | str | None = None, **kwargs: Any) -> Any:
+        """Freeze the process's time with freezegun: the test's and the fake's together.
+
+        ``when`` defaults to the fake's current now; the fake's own clock offset is dropped,
+        so the test and the fake read the same instant. Returns freezegun's factory, so
+        ``tick()`` and ``move_to()`` move both; keyword arguments go to
+        ``freezegun.freeze_time`` (``tick=True`` lets time run on from there). Undone by
+        ``close()``, which the fixture calls after each test.
+        """
+        import freezegun
+
+        instant = self.clock.now() if when is None else to_epoch(when)
+        freezer = freezegun.freeze_time(datetime.fromtimestamp(instant, tz=timezone.utc), **kwargs)
+        factory = freezer.start()
+        self.clock.follow_process_time()
+        self._freezers.append(freezer)
+        return factory
+
     def reset(self) -> None:
-        """Empty the fake: no files in any project, no recorded bugs."""
+        """Empty the fake: no files in any project, no recorded bugs, and the clock back
+        where it started."""
         self.store.reset()
+        self.clock.rewind()
         self.app.clear_bugs()
 
     # -- internals -----------------------------------------------------------------------

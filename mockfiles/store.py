@@ -3,11 +3,17 @@ raise ``APIError`` subclasses.
 
 Every project (tenant) has its own files; an id of another project's file is as unknown as an
 id that never existed.
+
+Time is read, never scheduled: a file whose ``expires_at`` the clock has reached is removed
+the next time its project's state is read (any operation, ``files()``, ``usage()``), so moving
+the clock takes effect at once and no timer or thread is involved. A file is expired when
+``now >= expires_at``; expiry is final, even if the clock is later set back.
 """
 
 from __future__ import annotations
 
 import builtins
+import heapq
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
@@ -20,6 +26,7 @@ from mockfiles.errors import (
     InvalidPurpose,
     InvalidRequest,
 )
+from mockfiles.expiry import expires_at
 from mockfiles.ids import IdFactory
 from mockfiles.model import DOWNLOADABLE_PURPOSES, UPLOADABLE_PURPOSES, Content, FileObject, Page
 
@@ -38,19 +45,48 @@ class StoredFile:
     project: str
     #: Creation order within the store; breaks ties between files created in the same second.
     seq: int
-    #: The ``expires_after`` form fields as sent, kept for the expiry rules.
-    expires_after: Mapping[str, str] | None = None
 
     @property
     def sort_key(self) -> tuple[int, int]:
         return (self.file.created_at, self.seq)
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What a project stores: the bytes of its files and how many there are."""
+
+    bytes: int
+    files: int
+
+
 @dataclass
 class _Project:
     files: dict[str, StoredFile] = field(default_factory=dict)
-    #: Where deleted files stood, so that a cursor naming one still marks a place in the list.
+    #: Where deleted and expired files stood, so a cursor naming one still marks a place.
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: (expires_at, seq, id) of every file that expires, soonest first.
+    expiries: list[tuple[int, int, str]] = field(default_factory=list)
+    bytes: int = 0
+
+    def add(self, stored: StoredFile) -> None:
+        self.files[stored.file.id] = stored
+        self.positions[stored.file.id] = stored.sort_key
+        self.bytes += stored.file.bytes
+        if stored.file.expires_at is not None:
+            heapq.heappush(self.expiries, (stored.file.expires_at, stored.seq, stored.file.id))
+
+    def remove(self, file_id: str) -> StoredFile:
+        stored = self.files.pop(file_id)
+        self.bytes -= stored.file.bytes
+        return stored
+
+    def purge(self, now: float) -> None:
+        """Forget every file whose ``expires_at`` has come."""
+        while self.expiries and self.expiries[0][0] <= now:
+            _, seq, file_id = heapq.heappop(self.expiries)
+            stored = self.files.get(file_id)
+            if stored is not None and stored.seq == seq:  # not deleted already
+                self.remove(file_id)
 
 
 class FileStore:
@@ -76,30 +112,28 @@ class FileStore:
         filename: str,
         purpose: str,
         content: Content,
-        expires_after: Mapping[str, str] | None = None,
+        expires_after: Mapping[str, object] | None = None,
     ) -> FileObject:
-        """``files.create``: store ``content`` as a new processed file."""
+        """``files.create``: store ``content`` as a new processed file.
+
+        ``expires_after`` is ``{"anchor": "created_at", "seconds": N}`` (values as sent); it
+        sets ``expires_at``, else the purpose's default lifetime does.
+        """
         if purpose not in UPLOADABLE_PURPOSES:
             raise InvalidPurpose(purpose)
         with self._lock:
-            tenant = self._projects.setdefault(project, _Project())
-            file_id = self._unused_id()
+            tenant = self._tenant(project)
+            created_at = self._clock.timestamp()
             obj = FileObject(
-                id=file_id,
+                id=self._unused_id(),
                 bytes=content.size,
-                created_at=self._clock.timestamp(),
+                created_at=created_at,
                 filename=filename,
                 purpose=purpose,
+                expires_at=expires_at(purpose, created_at, expires_after),
             )
             self._seq += 1
-            tenant.files[file_id] = StoredFile(
-                file=obj,
-                content=content,
-                project=project,
-                seq=self._seq,
-                expires_after=dict(expires_after) if expires_after else None,
-            )
-            tenant.positions[file_id] = (obj.created_at, self._seq)
+            tenant.add(StoredFile(file=obj, content=content, project=project, seq=self._seq))
         return obj
 
     def retrieve(self, project: str, file_id: str) -> FileObject:
@@ -118,9 +152,8 @@ class FileStore:
     def delete(self, project: str, file_id: str) -> FileObject:
         """``files.delete``: forget the file and drop the store's hold on its bytes."""
         with self._lock:
-            stored = self._get(project, file_id)
-            del self._projects[project].files[file_id]
-        return stored.file
+            self._get(project, file_id)
+            return self._projects[project].remove(file_id).file
 
     def list(
         self,
@@ -150,9 +183,7 @@ class FileStore:
                 f"{order!r} is not one of {list(LIST_ORDERS)!r} - 'order'", param="order"
             )
         with self._lock:
-            tenant = self._projects.get(project)
-            if tenant is None:
-                return Page(data=[], has_more=False)
+            tenant = self._tenant(project)
             records = [
                 s for s in tenant.files.values() if purpose is None or s.file.purpose == purpose
             ]
@@ -175,12 +206,15 @@ class FileStore:
     def files(self, project: str | None = None) -> builtins.list[StoredFile]:
         """Every stored file (of one project, or of all), in creation order."""
         with self._lock:
-            if project is None:
-                tenants = list(self._projects.values())
-            else:
-                tenants = [self._projects[project]] if project in self._projects else []
-            found = [s for t in tenants for s in t.files.values()]
+            names = list(self._projects) if project is None else [project]
+            found = [s for name in names for s in self._tenant(name).files.values()]
         return sorted(found, key=lambda s: s.seq)
+
+    def usage(self, project: str) -> Usage:
+        """The bytes and the number of the files a project stores now."""
+        with self._lock:
+            tenant = self._tenant(project)
+            return Usage(bytes=tenant.bytes, files=len(tenant.files))
 
     def reset(self) -> None:
         """Forget every file of every project."""
@@ -189,9 +223,16 @@ class FileStore:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _get(self, project: str, file_id: str) -> StoredFile:
+    def _tenant(self, project: str) -> _Project:
+        """The project's state, with its expired files gone. Call with the lock held."""
         tenant = self._projects.get(project)
-        stored = tenant.files.get(file_id) if tenant else None
+        if tenant is None:
+            tenant = self._projects[project] = _Project()
+        tenant.purge(self._clock.now())
+        return tenant
+
+    def _get(self, project: str, file_id: str) -> StoredFile:
+        stored = self._tenant(project).files.get(file_id)
         if stored is None:
             raise FileNotFound(file_id)
         return stored

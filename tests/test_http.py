@@ -87,7 +87,7 @@ def test_create_answers_200_with_every_file_key(http: Client, mock: MockFiles) -
         "filename": "données.jsonl",
         "bytes": 10,
         "created_at": body["created_at"],
-        "expires_at": None,
+        "expires_at": body["created_at"] + 2_592_000,  # batch files live 30 days
         "status": "processed",
         "status_details": None,
     }

@@ -156,3 +156,37 @@ def test_xdist_workers_each_serve_their_own_fake(pytester: pytest.Pytester) -> N
     result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*mockfiles: seed *"])
+
+
+@pytest.mark.parametrize("workers", [[], ["-p", "xdist", "-n", "2"]], ids=["serial", "xdist"])
+def test_the_marker_starts_the_clock_and_clocks_do_not_leak(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        START = 1767225600  # 2026-01-01T00:00:00Z
+
+        @pytest.mark.mockfiles(now="2026-01-01T00:00:00Z")
+        def test_marked_clock_starts_there(mockfiles):
+            assert START <= mockfiles.clock.now() < START + 60
+            mockfiles.clock.advance(10 * 86400)
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_other_tests_see_real_time(mockfiles, n):
+            import time
+            assert abs(mockfiles.clock.now() - time.time()) < 60
+            created = mockfiles.client().files.create(file=b"x", purpose="vision")
+            assert abs(created.created_at - time.time()) < 60
+
+        def test_freezing_is_undone_after_the_test(mockfiles):
+            mockfiles.freeze("2030-01-01T00:00:00Z")
+
+        def test_and_time_runs_again_afterwards():
+            import time
+            assert time.time() < 1893456000  # before 2030
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", *workers)
+    result.assert_outcomes(passed=7)

@@ -27,6 +27,7 @@ from mockfiles.errors import (
     MissingAPIKey,
     UnreadableBody,
 )
+from mockfiles.http.control import CONTROL_VIEWS
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.views import VIEWS, Caller, Context
 
@@ -35,8 +36,9 @@ if TYPE_CHECKING:
 
     from mockfiles.facade import MockFiles
 
-#: The routes; each endpoint is an operation name (see ``views.VIEWS``). Slashes are taken
-#: literally: ``/v1/files/`` and ``//v1/files`` are unknown URLs, not redirects.
+#: The routes; each endpoint is an operation name (see ``views.VIEWS``) or a control endpoint
+#: (``control.*``, see ``control.CONTROL_VIEWS``). Slashes are taken literally: ``/v1/files/``
+#: and ``//v1/files`` are unknown URLs, not redirects.
 URL_MAP = Map(
     [
         Rule("/v1/files", endpoint="files.create", methods=["POST"]),
@@ -44,6 +46,9 @@ URL_MAP = Map(
         Rule("/v1/files/<file_id>", endpoint="files.retrieve", methods=["GET"]),
         Rule("/v1/files/<file_id>", endpoint="files.delete", methods=["DELETE"]),
         Rule("/v1/files/<file_id>/content", endpoint="files.content", methods=["GET"]),
+        Rule("/_mockfiles/clock", endpoint="control.clock", methods=["GET"]),
+        Rule("/_mockfiles/clock", endpoint="control.clock.move", methods=["POST"]),
+        Rule("/_mockfiles/reset", endpoint="control.reset", methods=["POST"]),
     ],
     merge_slashes=False,
 )
@@ -96,8 +101,11 @@ class FilesApp:
         error: APIError | None = None
         try:
             endpoint, args = self._route(request)
-            caller = self._authenticate(request)
-            response = VIEWS[endpoint](Context(store=mock.store, caller=caller), request, args)
+            if endpoint in CONTROL_VIEWS:  # the control plane needs no key
+                response = CONTROL_VIEWS[endpoint](mock, request)
+            else:
+                caller = self._authenticate(request)
+                response = VIEWS[endpoint](Context(store=mock.store, caller=caller), request, args)
         except APIError as raised:
             error = raised
         except ClientDisconnected:
