@@ -315,10 +315,10 @@ def test_the_recipe_reuploads_a_batch_file_once_the_old_one_expired(
         cache["input"] = client.files.create(file=("in.jsonl", data), purpose="batch").id
         return cache["input"]
 
-    client = openai.OpenAI()
-    first = batch_input_id(client, b"{}\n")
-    assert batch_input_id(client, b"{}\n") == first
-    mockfiles.clock.advance(THIRTY_DAYS)
-    second = batch_input_id(client, b"{}\n")
+    with openai.OpenAI() as client:
+        first = batch_input_id(client, b"{}\n")
+        assert batch_input_id(client, b"{}\n") == first
+        mockfiles.clock.advance(THIRTY_DAYS)
+        second = batch_input_id(client, b"{}\n")
     assert second != first
     assert [f.id for f in mockfiles.files()] == [second]

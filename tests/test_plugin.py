@@ -16,8 +16,8 @@ def test_a_downstream_test_using_only_the_fixture_and_a_bare_client_passes(
 
         def upload_report(data):
             # Code under test: builds its own client from the environment, as apps do.
-            client = openai.OpenAI()
-            return client.files.create(file=("report.jsonl", data), purpose="batch").id
+            with openai.OpenAI() as client:
+                return client.files.create(file=("report.jsonl", data), purpose="batch").id
 
         def test_upload(mockfiles):
             file_id = upload_report(b'{"ok": true}\\n')
@@ -48,7 +48,8 @@ def test_nothing_leaks_from_one_test_to_the_next(pytester: pytest.Pytester) -> N
 
         def test_second_starts_empty(mockfiles):
             assert mockfiles.files() == []
-            assert openai.OpenAI().files.list().data == []
+            with openai.OpenAI() as client:
+                assert client.files.list().data == []
 
         def test_environment_is_restored_after_the_fixture():
             assert "OPENAI_BASE_URL" not in os.environ
