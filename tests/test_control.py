@@ -14,6 +14,8 @@ from typing import Any
 import openai
 import pytest
 
+from mockfiles import MockFiles
+
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
@@ -94,3 +96,12 @@ def test_moving_the_clock_expires_files_and_reset_empties_the_fake(server: str) 
         assert (status, body["reset"]) == (200, True)
         assert START <= body["now"] < START + 60  # the clock is back where serve started it
         assert client.files.list().data == []
+
+
+def test_the_fixtures_server_serves_the_control_plane_too(mockfiles: MockFiles) -> None:
+    root = mockfiles.url.removesuffix("/v1")
+    mockfiles.clock.set(START)
+    status, body = call(root, "POST", "/_mockfiles/clock", {"advance": 60})
+    assert status == 200
+    assert START + 60 <= body["now"] < START + 120
+    assert START + 60 <= mockfiles.clock.now() < START + 120
