@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from mockfiles.clock import Clock, to_epoch
 from mockfiles.http.app import Bug, FilesApp
 from mockfiles.ids import IdFactory
+from mockfiles.keys import KeyRing
+from mockfiles.limits import Limits
 from mockfiles.model import FileObject
+from mockfiles.rate import RateLimiter
 from mockfiles.store import FileStore, Usage
 
 if TYPE_CHECKING:
@@ -37,10 +41,19 @@ class MockFiles:
         Whom requests act for when they send no ``OpenAI-Organization`` / ``OpenAI-Project``
         header; named in the ``openai-organization`` / ``openai-project`` answer headers.
     ``api_key``
-        The key the clients handed out by ``client()`` present (any non-empty key is accepted).
+        The key the clients handed out by ``client()`` present; by default the first of
+        ``keys``, else ``sk-mockfiles-test-key`` (while no key is registered, any non-empty key
+        is accepted).
     ``now``
         Where the fake's clock starts (``datetime``, epoch seconds or ISO 8601); the real time
         when omitted.
+    ``limits``
+        A ``Limits`` or a mapping of its fields to change (``{"file_bytes": 100}``); the real
+        API's limits otherwise.
+    ``keys``
+        Keys to register, each mapped to its project (``{"sk-a": "proj_a"}``) or to
+        ``{"project": ..., "organization": ...}`` (``project`` may be a list). Once a key is
+        registered, only registered keys are accepted.
     """
 
     def __init__(
@@ -49,15 +62,24 @@ class MockFiles:
         seed: int | None = None,
         organization: str = DEFAULT_ORGANIZATION,
         project: str = DEFAULT_PROJECT,
-        api_key: str = DEFAULT_API_KEY,
+        api_key: str | None = None,
         now: datetime | float | str | None = None,
+        limits: Limits | Mapping[str, int] | None = None,
+        keys: Mapping[str, str | Mapping[str, Any]] | None = None,
     ) -> None:
         self.organization = organization
         self.project = project
-        self.api_key = api_key
         self.clock = Clock(now)
         self.ids = IdFactory(seed)
-        self.store = FileStore(self.clock, self.ids)
+        self.keys = KeyRing()
+        self.rates = RateLimiter(self.clock)
+        self.store = FileStore(self.clock, self.ids, _limits(limits))
+        for key, grant in (keys or {}).items():
+            if isinstance(grant, str):
+                self.add_key(key, project=grant)
+            else:
+                self.add_key(key, **grant)
+        self.api_key = api_key or next(iter(keys or {}), DEFAULT_API_KEY)
         self.app = FilesApp(self)
         self._server: MockServer | None = None
         self._clients: list[OpenAI] = []
@@ -158,6 +180,50 @@ class MockFiles:
         for client in clients:
             client.close()
 
+    # -- limits, keys and files without bytes -------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        """The limits in force; assign a ``Limits`` or a mapping of fields to change."""
+        return self.store.limits
+
+    @limits.setter
+    def limits(self, value: Limits | Mapping[str, int]) -> None:
+        self.store.limits = _limits(value, self.store.limits)
+
+    def add_key(
+        self,
+        key: str,
+        project: str | Sequence[str] | None = None,
+        organization: str | None = None,
+    ) -> None:
+        """Register an API key for a project (or several; the first is where it acts when a
+        request names none) and an organization, the fake's defaults unless given. From then
+        on unknown keys get the real 401 ``invalid_api_key``."""
+        self.keys.add(key, project or self.project, organization or self.organization)
+
+    def add_file(
+        self,
+        *,
+        purpose: str,
+        size: int,
+        filename: str = "file.jsonl",
+        created_at: int | None = None,
+        project: str | None = None,
+        expires_after: Mapping[str, object] | None = None,
+    ) -> FileObject:
+        """Put a file straight into the store without sending or holding its bytes: a
+        download streams ``size`` deterministic bytes. The project's quota applies; the
+        per-file limits do not (files this large arrive through the Uploads API)."""
+        return self.store.place(
+            self.project if project is None else project,
+            filename=filename,
+            purpose=purpose,
+            size=size,
+            created_at=created_at,
+            expires_after=expires_after,
+        )
+
     def usage(self, project: str | None = None) -> Usage:
         """What a project (the default one unless named) stores now: bytes and file count.
         Deleted and expired files no longer count."""
@@ -182,9 +248,10 @@ class MockFiles:
         return factory
 
     def reset(self) -> None:
-        """Empty the fake: no files in any project, no recorded bugs, and the clock back
-        where it started."""
+        """Empty the fake: no files in any project, no upload counts, no recorded bugs, and
+        the clock back where it started. Keys and limits stay as they are."""
         self.store.reset()
+        self.rates.reset()
         self.clock.rewind()
         self.app.clear_bugs()
 
@@ -197,3 +264,9 @@ class MockFiles:
 
     def _served_by(self, server: MockServer | None) -> None:
         self._server = server
+
+
+def _limits(value: Limits | Mapping[str, int] | None, base: Limits | None = None) -> Limits:
+    if isinstance(value, Limits):
+        return value
+    return (base or Limits()).replace(value or {})

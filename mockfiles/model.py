@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +50,30 @@ class Content:
 
     def read(self) -> bytes:
         """All the bytes as one ``bytes`` object (a copy: meant for tests and small files)."""
-        return b"".join(self._chunks)
+        return b"".join(self)
+
+
+class SyntheticContent(Content):
+    """The bytes of a file placed without any (``MockFiles.add_file``): ``size`` deterministic
+    bytes made on the fly from ``seed``, so a project can hold terabytes that take no memory
+    and a download still streams the right length."""
+
+    __slots__ = ("_block",)
+
+    BLOCK = 64 * 1024
+
+    def __init__(self, size: int, seed: str) -> None:
+        super().__init__(())
+        self.size = size
+        pattern = hashlib.sha256(seed.encode()).hexdigest().encode()  # 64 printable bytes
+        self._block = pattern * (self.BLOCK // len(pattern))
+
+    def __iter__(self) -> Iterator[bytes]:
+        full, rest = divmod(self.size, self.BLOCK)
+        for _ in range(full):
+            yield self._block
+        if rest:
+            yield self._block[:rest]
 
 
 @dataclass(frozen=True)

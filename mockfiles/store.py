@@ -28,7 +28,22 @@ from mockfiles.errors import (
 )
 from mockfiles.expiry import expires_at
 from mockfiles.ids import IdFactory
-from mockfiles.model import DOWNLOADABLE_PURPOSES, UPLOADABLE_PURPOSES, Content, FileObject, Page
+from mockfiles.limits import (
+    Limits,
+    StorageQuotaExceeded,
+    check_encoding,
+    check_format,
+    check_size,
+)
+from mockfiles.model import (
+    DOWNLOADABLE_PURPOSES,
+    SYSTEM_PURPOSES,
+    UPLOADABLE_PURPOSES,
+    Content,
+    FileObject,
+    Page,
+    SyntheticContent,
+)
 
 LIST_LIMIT_MIN = 1
 LIST_LIMIT_MAX = 10_000
@@ -96,9 +111,11 @@ class FileStore:
     ``Content``.
     """
 
-    def __init__(self, clock: Clock, ids: IdFactory) -> None:
+    def __init__(self, clock: Clock, ids: IdFactory, limits: Limits | None = None) -> None:
         self._clock = clock
         self._ids = ids
+        #: Replace it whole to change limits; readers take one consistent snapshot.
+        self.limits = limits or Limits()
         self._lock = threading.Lock()
         self._projects: dict[str, _Project] = {}
         self._seq = 0
@@ -117,24 +134,46 @@ class FileStore:
         """``files.create``: store ``content`` as a new processed file.
 
         ``expires_after`` is ``{"anchor": "created_at", "seconds": N}`` (values as sent); it
-        sets ``expires_at``, else the purpose's default lifetime does.
+        sets ``expires_at``, else the purpose's default lifetime does. Checks, in order: the
+        purpose, the file's format, its size, its encoding, ``expires_after``, the project's
+        storage quota.
         """
+        limits = self.limits
+        self.check_upload(purpose, filename, content.size, limits)
+        check_encoding(purpose, content)
+        return self._insert(project, filename, purpose, content, None, expires_after, limits)
+
+    def check_upload(
+        self, purpose: str, filename: str, size: int, limits: Limits | None = None
+    ) -> None:
+        """The checks ``create`` makes before it looks at the bytes: the purpose, the file's
+        format and its size. For an upload whose bytes were not kept because it was too large."""
         if purpose not in UPLOADABLE_PURPOSES:
             raise InvalidPurpose(purpose)
-        with self._lock:
-            tenant = self._tenant(project)
-            created_at = self._clock.timestamp()
-            obj = FileObject(
-                id=self._unused_id(),
-                bytes=content.size,
-                created_at=created_at,
-                filename=filename,
-                purpose=purpose,
-                expires_at=expires_at(purpose, created_at, expires_after),
-            )
-            self._seq += 1
-            tenant.add(StoredFile(file=obj, content=content, project=project, seq=self._seq))
-        return obj
+        check_format(purpose, filename)
+        check_size(limits or self.limits, purpose, size)
+
+    def place(
+        self,
+        project: str,
+        *,
+        filename: str,
+        purpose: str,
+        size: int,
+        created_at: int | None = None,
+        expires_after: Mapping[str, object] | None = None,
+    ) -> FileObject:
+        """Put a file of ``size`` synthetic bytes straight into the store, as if it had been
+        uploaded (by any route, so only the project's quota applies). System purposes such as
+        ``batch_output`` are allowed: the platform makes those files."""
+        if purpose not in UPLOADABLE_PURPOSES + SYSTEM_PURPOSES:
+            raise InvalidPurpose(purpose)
+        if size < 0:
+            raise InvalidRequest("A file's size cannot be negative.", param="size")
+        content = SyntheticContent(size, seed=f"{project}/{filename}/{self._seq}")
+        return self._insert(
+            project, filename, purpose, content, created_at, expires_after, self.limits
+        )
 
     def retrieve(self, project: str, file_id: str) -> FileObject:
         """``files.retrieve``."""
@@ -222,6 +261,35 @@ class FileStore:
             self._projects.clear()
 
     # -- internals -----------------------------------------------------------------------
+
+    def _insert(
+        self,
+        project: str,
+        filename: str,
+        purpose: str,
+        content: Content,
+        created_at: int | None,
+        expires_after: Mapping[str, object] | None,
+        limits: Limits,
+    ) -> FileObject:
+        with self._lock:
+            tenant = self._tenant(project)
+            created = self._clock.timestamp() if created_at is None else created_at
+            expiry = expires_at(purpose, created, expires_after)
+            # Checked under the lock, with the insert: concurrent uploads cannot both fit.
+            if tenant.bytes + content.size > limits.storage_bytes:
+                raise StorageQuotaExceeded(limits.storage_bytes)
+            obj = FileObject(
+                id=self._unused_id(),
+                bytes=content.size,
+                created_at=created,
+                filename=filename,
+                purpose=purpose,
+                expires_at=expiry,
+            )
+            self._seq += 1
+            tenant.add(StoredFile(file=obj, content=content, project=project, seq=self._seq))
+        return obj
 
     def _tenant(self, project: str) -> _Project:
         """The project's state, with its expired files gone. Call with the lock held."""

@@ -105,7 +105,8 @@ class FilesApp:
                 response = CONTROL_VIEWS[endpoint](mock, request)
             else:
                 caller = self._authenticate(request)
-                response = VIEWS[endpoint](Context(store=mock.store, caller=caller), request, args)
+                context = Context(store=mock.store, caller=caller, rates=mock.rates)
+                response = VIEWS[endpoint](context, request, args)
         except APIError as raised:
             error = raised
         except ClientDisconnected:
@@ -155,10 +156,15 @@ class FilesApp:
         if not key:
             raise MissingAPIKey()
         mock = self._mock
+        organization = _header_value(request, "OpenAI-Organization")
+        project = _header_value(request, "OpenAI-Project")
+        granted = mock.keys.resolve(key, project or None, organization or None)
+        if granted is not None:
+            organization, project = granted
         return Caller(
             api_key=key,
-            organization=_header_value(request, "OpenAI-Organization") or mock.organization,
-            project=_header_value(request, "OpenAI-Project") or mock.project,
+            organization=organization or mock.organization,
+            project=project or mock.project,
         )
 
     def _record_bug(self, request: Request, error: BaseException) -> None:

@@ -9,7 +9,7 @@ Parts the operation does not want are decoded and dropped as they stream past.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import Headers
@@ -45,14 +45,24 @@ MAX_FIELD_BYTES = 64 * 1024
 #: More parts than this is not a form any client sends; it guards the decoder's work.
 MAX_PARTS = 1000
 
+#: When the body's length says a file part may be over its limit, this much of it is still kept
+#: in case more parts follow it (so the file is smaller than it looks); past this, its bytes are
+#: read and dropped. It bounds what a refused upload costs in memory.
+UNSURE_KEEP_BYTES = 16 * 1024 * 1024
+
+#: The limit for a kept file part, given the text fields decoded before it.
+FileLimit = Callable[[Mapping[str, str]], int]
+
 
 @dataclass
 class UploadedFile:
-    """One file part: its name as sent, its declared type and its bytes."""
+    """One file part: its name as sent, its declared type, its size and its bytes (``None``
+    when they were dropped because the part was over ``limit``)."""
 
     filename: str
     content_type: str | None
-    content: Content
+    size: int
+    content: Content | None
 
 
 @dataclass
@@ -81,20 +91,27 @@ def require_multipart(request: Request) -> bytes:
         ) from None
 
 
-def read_form(request: Request, keep_files: Collection[str]) -> Form:
+def read_form(
+    request: Request, keep_files: Collection[str], file_limit: FileLimit | None = None
+) -> Form:
     """Decode the whole multipart body of ``request``.
 
-    File parts named in ``keep_files`` are kept in memory; other file parts are read and
-    dropped. Raises ``APIError`` subclasses for every malformed body, never lets a decoder
-    error escape.
+    File parts named in ``keep_files`` are kept in memory, unless they are over
+    ``file_limit``: then their bytes are counted and dropped as they stream past (see
+    ``UploadedFile.content``). Other file parts are read and dropped. Raises ``APIError``
+    subclasses for every malformed body, never lets a decoder error escape.
     """
     boundary = require_multipart(request)
     decoder = decoder_class()(boundary, max_parts=MAX_PARTS)
-    reader = _FormBuilder(keep_files)
+    # Whatever follows a file's data: at least "\r\n--<boundary>--".
+    trailer = len(boundary) + 6
+    size = request.content_length
+    reader = _FormBuilder(keep_files, file_limit, None if size is None else size - trailer)
     stream = request.stream
     # A small body gets a small buffer: a fresh megabyte costs page faults on every request.
     buffer = bytearray(min(READ_SIZE, max(request.content_length or READ_SIZE, 1)))
     view = memoryview(buffer)
+    fed = 0
     try:
         while True:
             count = stream.readinto(buffer)  # type: ignore[attr-defined]
@@ -102,10 +119,11 @@ def read_form(request: Request, keep_files: Collection[str]) -> Form:
                 break
             # The decoder only extends a bytearray with it: any buffer will do, no copy needed.
             decoder.receive_data(view[:count])  # type: ignore[arg-type]
-            reader.drain(decoder)
+            fed += count
+            reader.drain(decoder, fed)
         decoder.receive_data(None)
         try:
-            reader.drain(decoder)
+            reader.drain(decoder, fed)
         except ValueError:
             # The decoder's way of saying the body stopped before a part or in the middle of one.
             raise MalformedBody(
@@ -150,16 +168,22 @@ def _reason(error: Exception) -> str:
 class _FormBuilder:
     """Turns the decoder's events into a ``Form``."""
 
-    def __init__(self, keep_files: Collection[str]) -> None:
+    def __init__(
+        self, keep_files: Collection[str], file_limit: FileLimit | None, data_end: int | None
+    ) -> None:
         self.form = Form()
         self.complete = False
         self._keep_files = keep_files
+        self._file_limit = file_limit
+        #: Where the last part's data must end at the latest, when the body's length is known.
+        self._data_end = data_end
         self._name = ""
         self._file: File | None = None
         self._chunks: list[bytes] | None = None
-        self._field_size = 0
+        self._size = 0
+        self._keep_at_most: int | None = None
 
-    def drain(self, decoder: MultipartDecoder) -> None:
+    def drain(self, decoder: MultipartDecoder, fed: int) -> None:
         while True:
             event = decoder.next_event()
             if isinstance(event, NeedData):
@@ -167,41 +191,55 @@ class _FormBuilder:
             if isinstance(event, Data):
                 self._data(event)
             elif isinstance(event, File | Field):
-                self._start(event)
+                # How far into the body this part's data starts.
+                self._start(event, fed - len(decoder.buffer))
             elif isinstance(event, Epilogue):
                 self.complete = True
                 return
 
-    def _start(self, event: File | Field) -> None:
+    def _start(self, event: File | Field, position: int) -> None:
         self._name = event.name or ""
-        self._field_size = 0
-        if isinstance(event, File):
-            self._file = event
-            self._chunks = [] if self._name in self._keep_files else None
+        self._size = 0
+        self._keep_at_most = MAX_FIELD_BYTES
+        self._chunks = []
+        self._file = event if isinstance(event, File) else None
+        if self._file is None:
+            return
+        if self._name not in self._keep_files:
+            self._chunks = None
+            return
+        limit = self._file_limit(self.form.fields) if self._file_limit else None
+        room = None if self._data_end is None else self._data_end - position
+        if limit is None or room is None or room <= limit:
+            self._keep_at_most = limit
         else:
-            self._file = None
-            self._chunks = []
+            # The body is long enough for this file to be over its limit; keep a little in
+            # case other parts follow it, then count without keeping.
+            self._keep_at_most = min(limit, UNSURE_KEEP_BYTES)
 
     def _data(self, event: Data) -> None:
+        self._size += len(event.data)
         if self._chunks is not None and event.data:
-            if self._file is None:
-                self._field_size += len(event.data)
-                if self._field_size > MAX_FIELD_BYTES:
+            if self._keep_at_most is not None and self._size > self._keep_at_most:
+                if self._file is None:
                     raise InvalidRequest(
                         f"The form field {self._name!r} is larger than {MAX_FIELD_BYTES} bytes.",
                         param=self._name or None,
                     )
-            self._chunks.append(event.data)
+                self._chunks = None  # over the limit: from here on, bytes are counted, not kept
+            else:
+                self._chunks.append(event.data)
         if event.more_data:
             return
         if self._file is None:
             text = b"".join(self._chunks or ()).decode("utf-8", errors="replace")
             self.form.fields[self._name] = text
-        elif self._chunks is not None:
+        elif self._name in self._keep_files:
             self.form.files[self._name] = UploadedFile(
                 filename=self._file.filename,
                 content_type=_content_type(self._file.headers),
-                content=Content(self._chunks),
+                size=self._size,
+                content=None if self._chunks is None else Content(self._chunks),
             )
         self._chunks = None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from mockfiles.errors import APIError, MissingAPIKey
+from mockfiles.errors import APIError
 
 #: The API version header the real API sends on every answer.
 OPENAI_VERSION = "2020-10-01"
@@ -21,7 +21,7 @@ def json_response(payload: Mapping[str, Any], status: int = 200) -> Response:
 
 def error_response(error: APIError) -> Response:
     response = json_response(error.body(), status=error.status)
-    if isinstance(error, MissingAPIKey):
+    if error.status == 401:
         # The real 401 says its charset, unlike the files endpoints' other answers.
         response.headers["Content-Type"] = "application/json; charset=utf-8"
     for name, value in error.headers.items():
@@ -52,14 +52,14 @@ def stamp_headers(
 ) -> None:
     """Add the headers the real API sends on every answer.
 
-    A 401 for a missing key carries only ``x-request-id`` (and its content type), as the real
-    one does: it is answered before the organization and project are known.
+    A 401 carries only ``x-request-id`` (and its content type), as the real one does: it is
+    answered before the organization and project are known.
     """
     headers = response.headers
     headers["x-request-id"] = request_id
     headers["x-content-type-options"] = "nosniff"
     headers["access-control-allow-origin"] = "*"
-    if isinstance(error, MissingAPIKey):
+    if error is not None and error.status == 401:
         return
     headers["openai-version"] = OPENAI_VERSION
     headers["openai-organization"] = organization

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from mockfiles.errors import InvalidRequest, RequiredProperty
 from mockfiles.http.forms import read_form
 from mockfiles.http.render import bytes_response, json_response
+from mockfiles.rate import RateLimiter
 from mockfiles.store import LIST_LIMIT_DEFAULT, FileStore
 
 
@@ -32,19 +33,33 @@ class Context:
 
     store: FileStore
     caller: Caller
+    rates: RateLimiter
 
 
 View = Callable[[Context, Request, dict[str, str]], Response]
 
 
 def create_file(ctx: Context, request: Request, args: dict[str, str]) -> Response:
-    form = read_form(request, keep_files=("file",))
+    limits = ctx.store.limits
+    ctx.rates.take(ctx.caller.api_key, limits.uploads_per_minute, ctx.caller.organization)
+    form = read_form(
+        request,
+        keep_files=("file",),
+        file_limit=lambda fields: limits.max_file_bytes(fields.get("purpose")),
+    )
     upload = form.files.get("file")
     if upload is None or not upload.filename:
         raise RequiredProperty("file")
     purpose = form.fields.get("purpose")
     if purpose is None:
         raise RequiredProperty("purpose")
+    if upload.content is None:
+        # Its bytes went past a limit and were dropped: the checks say which error it is.
+        ctx.store.check_upload(purpose, upload.filename, upload.size, limits)
+        raise InvalidRequest(
+            "The file's bytes were not kept: the request body was long enough for the file to "
+            "be over its size limit. Send no large parts after 'file'."
+        )
     expires_after = {
         key: form.fields[f"expires_after[{key}]"]
         for key in ("anchor", "seconds")
