@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from mockfiles.facade import DEFAULT_API_KEY, DEFAULT_ORGANIZATION, DEFAULT_PROJECT, MockFiles
+from mockfiles.errors import APIError
+from mockfiles.facade import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, MockFiles
+from mockfiles.limits import Limits
 from mockfiles.server import MockServer
 
 
@@ -32,18 +35,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--project", default=DEFAULT_PROJECT, help="project used by default")
     serve.add_argument("--now", help="start the fake's clock here (ISO 8601 or epoch seconds)")
+    serve.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY[:PROJECT[:ORGANIZATION]]",
+        help="register an API key (repeatable); then only registered keys are accepted",
+    )
+    defaults = Limits()
+    for field in dataclasses.fields(Limits):
+        serve.add_argument(
+            "--" + field.name.replace("_", "-"),
+            type=int,
+            metavar="N",
+            help=f"limit: {field.name} (default {getattr(defaults, field.name)})",
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    mock = MockFiles(
-        seed=args.seed,
-        organization=args.organization,
-        project=args.project,
-        api_key=DEFAULT_API_KEY,
-        now=args.now,
-    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    limits = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(Limits)
+        if getattr(args, field.name) is not None
+    }
+    keys: dict[str, dict[str, str]] = {}
+    for spec in args.key:
+        key, _, rest = spec.partition(":")
+        project, _, organization = rest.partition(":")
+        keys[key] = {"project": project or args.project, "organization": organization}
+    try:
+        mock = MockFiles(
+            seed=args.seed,
+            organization=args.organization,
+            project=args.project,
+            now=args.now,
+            limits=limits,
+            keys=keys,
+        )
+    except (ValueError, APIError) as error:
+        parser.error(str(error))
     server = MockServer(host=args.host, port=args.port)
     stop = threading.Event()
 

@@ -49,6 +49,11 @@ URL_MAP = Map(
         Rule("/_mockfiles/clock", endpoint="control.clock", methods=["GET"]),
         Rule("/_mockfiles/clock", endpoint="control.clock.move", methods=["POST"]),
         Rule("/_mockfiles/reset", endpoint="control.reset", methods=["POST"]),
+        Rule("/_mockfiles/limits", endpoint="control.limits", methods=["GET"]),
+        Rule("/_mockfiles/limits", endpoint="control.limits.change", methods=["POST"]),
+        Rule("/_mockfiles/keys", endpoint="control.keys", methods=["GET"]),
+        Rule("/_mockfiles/keys", endpoint="control.keys.add", methods=["POST"]),
+        Rule("/_mockfiles/usage", endpoint="control.usage", methods=["GET"]),
     ],
     merge_slashes=False,
 )

@@ -7,6 +7,11 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
   ISO 8601>}`` moves the fake's clock and answers the new ``{"now": ...}``.
 - ``POST /_mockfiles/reset`` empties the fake (every project's files) and puts its clock back
   where it started.
+- ``GET /_mockfiles/limits`` answers the limits in force; ``POST`` with some of their fields
+  (``{"file_bytes": 1000}``) changes those and answers them all.
+- ``GET /_mockfiles/keys`` lists the registered keys; ``POST`` with ``{"key", "project",
+  "organization"}`` (the last two optional) registers one.
+- ``GET /_mockfiles/usage?project=P`` answers ``{"project", "bytes", "files"}``.
 """
 
 from __future__ import annotations
@@ -65,6 +70,48 @@ def reset(mock: MockFiles, request: Request) -> Response:
     return json_response({"reset": True, "now": mock.clock.now()})
 
 
+def limits_state(mock: MockFiles, request: Request) -> Response:
+    return json_response(mock.limits.as_dict())
+
+
+def change_limits(mock: MockFiles, request: Request) -> Response:
+    mock.limits = mock.limits.replace(_json_object(request))
+    return json_response(mock.limits.as_dict())
+
+
+def keys_state(mock: MockFiles, request: Request) -> Response:
+    grants = mock.keys.grants()
+    return json_response(
+        {
+            "data": [
+                {"key": key, "projects": list(grant.projects), "organization": grant.organization}
+                for key, grant in grants.items()
+            ]
+        }
+    )
+
+
+def add_key(mock: MockFiles, request: Request) -> Response:
+    body = _json_object(request)
+    key, project, organization = body.get("key"), body.get("project"), body.get("organization")
+    if not isinstance(key, str) or not key:
+        raise InvalidRequest('"key" must be a non-empty string.', param="key")
+    if project is not None and not (
+        isinstance(project, str) or (isinstance(project, list) and project)
+    ):
+        raise InvalidRequest('"project" must be a string or a list of them.', param="project")
+    if organization is not None and not isinstance(organization, str):
+        raise InvalidRequest('"organization" must be a string.', param="organization")
+    mock.add_key(key, project=project, organization=organization)
+    return keys_state(mock, request)
+
+
+def usage(mock: MockFiles, request: Request) -> Response:
+    project = request.args.get("project") or mock.project
+    used = mock.usage(project)
+    return json_response({"project": project, "bytes": used.bytes, "files": used.files})
+
+
 def _json_object(request: Request) -> dict[str, Any]:
     if (request.content_length or 0) > MAX_BODY:
         raise InvalidRequest(f"A control request body may not exceed {MAX_BODY} bytes.")
@@ -82,4 +129,9 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.clock": clock_state,
     "control.clock.move": move_clock,
     "control.reset": reset,
+    "control.limits": limits_state,
+    "control.limits.change": change_limits,
+    "control.keys": keys_state,
+    "control.keys.add": add_key,
+    "control.usage": usage,
 }
