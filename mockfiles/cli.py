@@ -42,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY[:PROJECT[:ORGANIZATION]]",
         help="register an API key (repeatable); then only registered keys are accepted",
     )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a fault rule, OPERATIONS:ACTION[:NAME=VALUE,...] (repeatable), e.g. "
+        "files.create:rate_limit:times=2,retry_after_ms=10 or *:server_error:probability=0.1",
+    )
+    serve.add_argument(
+        "--chaos",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="fail this share of first attempts with random retryable errors",
+    )
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(
@@ -74,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             now=args.now,
             limits=limits,
             keys=keys,
+            faults=args.fault,
+            chaos=args.chaos,
         )
     except (ValueError, APIError) as error:
         parser.error(str(error))

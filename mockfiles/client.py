@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import time
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from mockfiles.http.app import TransportFault
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -34,13 +37,26 @@ def sdk_httpx() -> ModuleType:
 
 
 @functools.cache
-def _async_wsgi_transport_class(httpx: ModuleType) -> type[Any]:
-    """An async transport that runs a WSGI app in a worker thread (httpx has none)."""
+def _in_process_transport_classes(httpx: ModuleType) -> tuple[type[Any], type[Any]]:
+    """Sync and async transports that hand requests to a WSGI app, and turn the fake's
+    transport faults into the exceptions ``httpx`` raises for a real broken connection."""
     import anyio.to_thread
 
-    class AsyncWSGITransport(httpx.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+    class InProcessTransport(httpx.BaseTransport):  # type: ignore[misc,name-defined]
         def __init__(self, app: WSGIApplication) -> None:
-            self._sync = httpx.WSGITransport(app=app)
+            self._wsgi = httpx.WSGITransport(app=app)
+
+        def handle_request(self, request: Any) -> Any:
+            try:
+                return self._wsgi.handle_request(request)
+            except TransportFault as fault:
+                return _as_if_over_a_socket(httpx, request, fault)
+
+    class AsyncInProcessTransport(httpx.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+        # httpx has no async WSGI transport: each request runs in a worker thread, so the
+        # test's event loop never blocks on the fake (nor on a delay fault).
+        def __init__(self, app: WSGIApplication) -> None:
+            self._sync = InProcessTransport(app)
 
         async def handle_async_request(self, request: Any) -> Any:
             await request.aread()
@@ -55,7 +71,33 @@ def _async_wsgi_transport_class(httpx: ModuleType) -> type[Any]:
                 response.status_code, headers=response.headers, content=response.content
             )
 
-    return AsyncWSGITransport
+    return InProcessTransport, AsyncInProcessTransport
+
+
+def _as_if_over_a_socket(httpx: ModuleType, request: Any, fault: TransportFault) -> Any:
+    """What a client over a socket would meet: the exception, or a late answer."""
+    if fault.kind == "reset":
+        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+    if fault.kind == "disconnect":
+        raise httpx.RemoteProtocolError(
+            "Server disconnected without sending a response.", request=request
+        )
+    if fault.kind == "truncate":
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body", request=request
+        )
+    # delay and slow_body: the answer comes late; past the read timeout, the client gives up.
+    timeout = (request.extensions.get("timeout") or {}).get("read")
+    if timeout is not None and fault.seconds >= timeout:
+        time.sleep(timeout)
+        raise httpx.ReadTimeout("The read operation timed out", request=request)
+    time.sleep(fault.seconds)
+    response = fault.response
+    return httpx.Response(
+        response.status_code,
+        headers=list(response.headers.items()),
+        content=b"".join(response.iter_encoded()),
+    )
 
 
 def make_client(
@@ -71,7 +113,7 @@ def make_client(
     import openai
 
     if base_url is None:
-        transport = sdk_httpx().WSGITransport(app=app)
+        transport = _in_process_transport_classes(sdk_httpx())[0](app)
         http_client = openai.DefaultHttpxClient(transport=transport)
         base_url = IN_PROCESS_BASE_URL
     else:
@@ -95,7 +137,7 @@ def make_async_client(
     import openai
 
     if base_url is None:
-        transport = _async_wsgi_transport_class(sdk_httpx())(app)
+        transport = _in_process_transport_classes(sdk_httpx())[1](app)
         http_client = openai.DefaultAsyncHttpxClient(transport=transport)
         base_url = IN_PROCESS_BASE_URL
     else:

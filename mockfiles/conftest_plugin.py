@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ ENV_API_KEY = "OPENAI_API_KEY"
 
 _SEED_KEY = pytest.StashKey[int]()
 _SESSION_KEY = pytest.StashKey["FixtureSession"]()
+_MOCK_KEY = pytest.StashKey[MockFiles]()
 
 
 class FixtureSession:
@@ -78,7 +79,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockfiles-seed",
         type=int,
         default=None,
-        help="seed for the fakes' ids (and, later, random faults); printed in the header",
+        help="seed for the fakes' ids and random faults; printed in the header",
+    )
+    group.addoption(
+        "--mockfiles-chaos",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="fail this share of every fake's first attempts with random retryable errors",
+    )
+    parser.addini(
+        "mockfiles_chaos", "default for --mockfiles-chaos (0 = off)", type="string", default="0"
     )
 
 
@@ -105,7 +116,30 @@ def pytest_configure_node(node: Any) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     seed = config.stash[_SEED_KEY]
-    return f"mockfiles: seed {seed} (reproduce with --mockfiles-seed={seed})"
+    chaos = _chaos(config)
+    header = f"mockfiles: seed {seed} (reproduce with --mockfiles-seed={seed})"
+    return header + (f", chaos {chaos:g}" if chaos else "")
+
+
+def _chaos(config: pytest.Config) -> float:
+    rate = config.getoption("mockfiles_chaos")
+    if rate is None:
+        rate = float(config.getini("mockfiles_chaos") or 0)
+    if not 0 <= rate <= 1:
+        raise pytest.UsageError(f"--mockfiles-chaos must be between 0 and 1, not {rate}")
+    return float(rate)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failing test that used the fake gets a "mockfiles" report section: its journal."""
+    report = yield
+    mock = item.stash.get(_MOCK_KEY, None)
+    if mock is not None and report.failed:
+        report.sections.append(("mockfiles: requests the fake answered", mock.journal.table()))
+    return report
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -154,6 +188,8 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
     session = request.config.stash[_SESSION_KEY]
     options = _marker_options(request.node)
     options.setdefault("seed", test_seed(request.config, request.node.nodeid))
+    options.setdefault("chaos", _chaos(request.config))
     mock = session.begin_test(options)
+    request.node.stash[_MOCK_KEY] = mock
     yield mock
     session.end_test(mock)

@@ -21,7 +21,7 @@ class APIError(Exception):
     """
 
     status: int = 400
-    type: ClassVar[str] = "invalid_request_error"
+    type: str = "invalid_request_error"
     code: str | None = None
     param: str | None = None
     #: Whether the real API adds ``"detail": {"message", "code"}`` beside ``"error"``. It

@@ -7,8 +7,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from mockfiles.clock import Clock, to_epoch
+from mockfiles.faults import FaultPlan
 from mockfiles.http.app import Bug, FilesApp
 from mockfiles.ids import IdFactory
+from mockfiles.journal import Call, Journal
 from mockfiles.keys import KeyRing
 from mockfiles.limits import Limits
 from mockfiles.model import FileObject
@@ -54,6 +56,13 @@ class MockFiles:
         Keys to register, each mapped to its project (``{"sk-a": "proj_a"}``) or to
         ``{"project": ..., "organization": ...}`` (``project`` may be a list). Once a key is
         registered, only registered keys are accepted.
+    ``faults``
+        Fault rules to start with: specs (``"files.create:rate_limit:times=2"``) or mappings of
+        ``FaultPlan.add``'s arguments (``{"operations": "files.create", "action": "reset"}``).
+    ``chaos``
+        A probability: each first attempt of any operation fails with a random retryable error
+        (429, 500, 502, 503 asking for a 5 ms wait); retries are never failed by chaos, so code
+        that retries stays green. The pytest option ``--mockfiles-chaos`` sets it for every test.
     """
 
     def __init__(
@@ -66,6 +75,8 @@ class MockFiles:
         now: datetime | float | str | None = None,
         limits: Limits | Mapping[str, int] | None = None,
         keys: Mapping[str, str | Mapping[str, Any]] | None = None,
+        faults: Sequence[str | Mapping[str, Any]] | None = None,
+        chaos: float = 0.0,
     ) -> None:
         self.organization = organization
         self.project = project
@@ -73,6 +84,16 @@ class MockFiles:
         self.ids = IdFactory(seed)
         self.keys = KeyRing()
         self.rates = RateLimiter(self.clock)
+        self.journal = Journal()
+        #: Fault rules: ``mock.faults.add("files.create", "rate_limit", times=2)``.
+        self.faults = FaultPlan(self.ids.seed)
+        for rule in faults or ():
+            if isinstance(rule, str):
+                self.faults.add_spec(rule)
+            else:
+                self.faults.add(**rule)
+        if chaos:
+            self.faults.add("*", "chaos", probability=chaos, first_attempts_only=True)
         self.store = FileStore(self.clock, self.ids, _limits(limits))
         for key, grant in (keys or {}).items():
             if isinstance(grant, str):
@@ -106,14 +127,21 @@ class MockFiles:
         return self._server.base_url
 
     def client(
-        self, *, in_process: bool | None = None, strict: bool = True, **kwargs: Any
+        self,
+        *,
+        in_process: bool | None = None,
+        strict: bool = True,
+        max_retries: int = 0,
+        **kwargs: Any,
     ) -> OpenAI:
         """An official ``openai.OpenAI`` client talking to this fake.
 
         Over the socket when the fake is served, in-process otherwise (or when ``in_process``
         says so). ``strict`` turns on the SDK's strict response validation, so any answer the
-        SDK's models would not accept fails loudly. Other keyword arguments go to
-        ``openai.OpenAI`` (``max_retries``, ``timeout``, ``organization``, ``project``, ...).
+        SDK's models would not accept fails loudly. ``max_retries`` is 0 unless asked for: the
+        SDK's default of 2 would silently absorb an injected fault, so a test sees every fault
+        unless it opts in to retries. Other keyword arguments go to ``openai.OpenAI``
+        (``timeout``, ``organization``, ``project``, ...).
         """
         from mockfiles.client import make_client
 
@@ -122,13 +150,19 @@ class MockFiles:
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
+            max_retries=max_retries,
             **kwargs,
         )
         self._clients.append(client)
         return client
 
     def async_client(
-        self, *, in_process: bool | None = None, strict: bool = True, **kwargs: Any
+        self,
+        *,
+        in_process: bool | None = None,
+        strict: bool = True,
+        max_retries: int = 0,
+        **kwargs: Any,
     ) -> AsyncOpenAI:
         """The ``openai.AsyncOpenAI`` twin of ``client()``.
 
@@ -142,6 +176,7 @@ class MockFiles:
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
+            max_retries=max_retries,
             **kwargs,
         )
 
@@ -224,6 +259,23 @@ class MockFiles:
             expires_after=expires_after,
         )
 
+    # -- the journal -----------------------------------------------------------------------
+
+    def calls(self, operation: str | None = None) -> list[Call]:
+        """The requests answered so far (of one operation, or all), oldest first."""
+        return self.journal.calls(operation)
+
+    def assert_called(self, operation: str, times: int | None = None) -> list[Call]:
+        """Fail unless ``operation`` was requested (exactly ``times`` times, when given);
+        returns its calls. Retries count: each attempt is a call."""
+        calls = self.journal.calls(operation)
+        if (times is None and not calls) or (times is not None and len(calls) != times):
+            wanted = "at least once" if times is None else f"{times} time(s)"
+            raise AssertionError(
+                f"expected {operation} {wanted}, got {len(calls)}:\n{self.journal.table()}"
+            )
+        return calls
+
     def usage(self, project: str | None = None) -> Usage:
         """What a project (the default one unless named) stores now: bytes and file count.
         Deleted and expired files no longer count."""
@@ -248,10 +300,11 @@ class MockFiles:
         return factory
 
     def reset(self) -> None:
-        """Empty the fake: no files in any project, no upload counts, no recorded bugs, and
-        the clock back where it started. Keys and limits stay as they are."""
+        """Empty the fake: no files in any project, no upload counts, no journal, no recorded
+        bugs, and the clock back where it started. Keys, limits and fault rules stay."""
         self.store.reset()
         self.rates.reset()
+        self.journal.clear()
         self.clock.rewind()
         self.app.clear_bugs()
 

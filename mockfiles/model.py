@@ -18,6 +18,16 @@ UPLOADABLE_PURPOSES: tuple[str, ...] = (
     "evals",
 )
 
+#: The operations, named as the official SDK names its methods: the same names are the
+#: routes' endpoints, the journal's ``operation`` and what fault rules target.
+OPERATIONS: tuple[str, ...] = (
+    "files.create",
+    "files.list",
+    "files.retrieve",
+    "files.delete",
+    "files.content",
+)
+
 #: Purposes only the platform itself creates (outputs of batches, fine-tunes, assistants).
 SYSTEM_PURPOSES: tuple[str, ...] = ("assistants_output", "batch_output", "fine-tune-results")
 

@@ -14,8 +14,11 @@ Three things are changed for the fake:
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
+import struct
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
@@ -25,7 +28,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from mockfiles.http.app import BODY_DRAINED
+from mockfiles.http.app import BODY_DRAINED, TransportFault
 from mockfiles.http.render import json_response
 
 if TYPE_CHECKING:
@@ -68,7 +71,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             started[:] = [status, headers]
             return self.wfile.write
 
-        body = self.server.app(environ, start_response)
+        try:
+            body = self.server.app(environ, start_response)
+        except TransportFault as fault:
+            self._break(environ, fault)
+            return
         try:
             self._send(environ, started[0], started[1], body)
         finally:
@@ -76,12 +83,42 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             if close is not None:
                 close()
 
+    def _break(self, environ: dict[str, Any], fault: TransportFault) -> None:
+        """Carry out a fault of the connection (see ``mockfiles.faults``)."""
+        self.close_connection = True
+        if fault.kind == "reset":
+            # Linger zero: closing sends a TCP reset instead of an orderly end.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            os.close(self.connection.detach())
+            return
+        if fault.kind == "disconnect":
+            self.connection.shutdown(socket.SHUT_RDWR)  # an empty reply
+            return
+        body, status, headers = fault.response.get_wsgi_response(environ)
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            self._send(environ, status, headers, body)
+            return
+        data = b"".join(body)
+        if fault.kind == "truncate":
+            # Headers that promise more body than is sent, then the end of the connection.
+            promised = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            promised.append(("Content-Length", str(2 * len(data) + 1)))
+            self._send(environ, status, promised, [data])
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        # slow_body: the body trickles out in pieces over the fault's seconds.
+        step = max(1, len(data) // 20)
+        pieces = [data[i : i + step] for i in range(0, len(data), step)] or [b""]
+        self._send(environ, status, headers, pieces, pause=fault.seconds / len(pieces))
+
     def _send(
         self,
         environ: dict[str, Any],
         status: str,
         headers: list[tuple[str, str]],
         body: Iterable[bytes],
+        pause: float = 0.0,
     ) -> None:
         code_text, _, reason = status.partition(" ")
         code = int(code_text)
@@ -100,6 +137,9 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         self.end_headers()
         if has_body:
             for data in body:
+                if pause:
+                    self.wfile.flush()
+                    time.sleep(pause)
                 if not data:
                     continue
                 if chunked:

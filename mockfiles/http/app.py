@@ -27,9 +27,11 @@ from mockfiles.errors import (
     MissingAPIKey,
     UnreadableBody,
 )
+from mockfiles.faults import Fault
 from mockfiles.http.control import CONTROL_VIEWS
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.views import VIEWS, Caller, Context
+from mockfiles.journal import Call
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -54,6 +56,11 @@ URL_MAP = Map(
         Rule("/_mockfiles/keys", endpoint="control.keys", methods=["GET"]),
         Rule("/_mockfiles/keys", endpoint="control.keys.add", methods=["POST"]),
         Rule("/_mockfiles/usage", endpoint="control.usage", methods=["GET"]),
+        Rule("/_mockfiles/faults", endpoint="control.faults", methods=["GET"]),
+        Rule("/_mockfiles/faults", endpoint="control.faults.add", methods=["POST"]),
+        Rule("/_mockfiles/faults", endpoint="control.faults.clear", methods=["DELETE"]),
+        Rule("/_mockfiles/journal", endpoint="control.journal", methods=["GET"]),
+        Rule("/_mockfiles/journal", endpoint="control.journal.clear", methods=["DELETE"]),
     ],
     merge_slashes=False,
 )
@@ -99,19 +106,38 @@ class FilesApp:
             self._bugs.clear()
 
     def respond(self, request: Request) -> Response:
-        """Answer one request; never raises."""
+        """Answer one request: route, authenticate, take a fault (if a rule fires), run the
+        operation, record the call in the journal.
+
+        Never raises but ``TransportFault``, which the serving layer (the socket server or the
+        in-process transport) carries out.
+        """
         started = time.perf_counter()
         mock = self._mock
         caller = Caller(api_key="", organization=mock.organization, project=mock.project)
         error: APIError | None = None
+        fault: Fault | None = None
+        operation: str | None = "unknown"
+        known_caller = False
         try:
             endpoint, args = self._route(request)
-            if endpoint in CONTROL_VIEWS:  # the control plane needs no key
+            if endpoint in CONTROL_VIEWS:  # the control plane needs no key, and is not journaled
+                operation = None
                 response = CONTROL_VIEWS[endpoint](mock, request)
             else:
+                operation = endpoint
                 caller = self._authenticate(request)
-                context = Context(store=mock.store, caller=caller, rates=mock.rates)
-                response = VIEWS[endpoint](context, request, args)
+                known_caller = True
+                fault = mock.faults.draw(
+                    endpoint, caller.project, caller.api_key, _attempt(request), caller.organization
+                )
+                if fault is not None and fault.error is not None:
+                    raise fault.error
+                if fault is not None and fault.transport in ("reset", "disconnect"):
+                    response = Response(status=200)  # never sent: the connection breaks first
+                else:
+                    context = Context(store=mock.store, caller=caller, rates=mock.rates)
+                    response = VIEWS[endpoint](context, request, args)
         except APIError as raised:
             error = raised
         except ClientDisconnected:
@@ -124,7 +150,7 @@ class FilesApp:
             error = InternalServerError()
         if error is not None:
             response = error_response(error)
-        if not isinstance(error, UnreadableBody):
+        if not isinstance(error, UnreadableBody) and not (fault and fault.transport == "reset"):
             self._drain(request)
         request_id = mock.ids.request_id()
         try:
@@ -140,6 +166,23 @@ class FilesApp:
             self._record_bug(request, raised)
             response = error_response(InternalServerError())
             response.headers["x-request-id"] = request_id
+        if operation is not None:
+            answered = fault is None or fault.transport in (None, "delay", "slow_body")
+            mock.journal.record(
+                Call(
+                    operation=operation,
+                    method=request.method,
+                    path=_path_as_sent(request),
+                    project=caller.project if known_caller else None,
+                    status=response.status_code if answered else None,
+                    fault=fault.name if fault else None,
+                    attempt=_attempt(request),
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    request_id=request_id,
+                )
+            )
+        if fault is not None and fault.transport is not None:
+            raise TransportFault(fault.transport, fault.seconds, response)
         return response
 
     def _route(self, request: Request) -> tuple[str, dict[str, str]]:
@@ -194,6 +237,25 @@ class FilesApp:
         except (ClientDisconnected, OSError, ValueError):
             return
         request.environ[BODY_DRAINED] = True
+
+
+class TransportFault(Exception):  # noqa: N818 - an instruction to the server, not an error
+    """Raised out of the app for a fault of the connection (``reset``, ``disconnect``,
+    ``truncate``, ``delay``, ``slow_body``): the socket server breaks its connection that
+    way, the in-process transport raises the exception the HTTP client would. ``response`` is
+    the answer the operation produced (for the faults that deliver or cut one)."""
+
+    def __init__(self, kind: str, seconds: float, response: Response) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.seconds = seconds
+        self.response = response
+
+
+def _attempt(request: Request) -> int:
+    """1 for a first try; the SDKs count their retries in ``x-stainless-retry-count``."""
+    raw = request.headers.get("x-stainless-retry-count", "0").strip()
+    return int(raw) + 1 if raw.isdigit() and len(raw) < 6 else 1
 
 
 def _header_value(request: Request, name: str) -> str:

@@ -12,6 +12,12 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
 - ``GET /_mockfiles/keys`` lists the registered keys; ``POST`` with ``{"key", "project",
   "organization"}`` (the last two optional) registers one.
 - ``GET /_mockfiles/usage?project=P`` answers ``{"project", "bytes", "files"}``.
+- ``GET /_mockfiles/faults`` lists the fault rules with their counters; ``POST`` adds one, as
+  ``{"spec": "files.create:rate_limit:times=2"}`` or as ``FaultPlan.add``'s arguments
+  (``{"operations": "files.create", "action": "rate_limit", "times": 2}``); ``DELETE`` clears
+  them.
+- ``GET /_mockfiles/journal`` answers the calls so far (``{"data": [...]}``); ``DELETE``
+  clears them.
 """
 
 from __future__ import annotations
@@ -112,6 +118,42 @@ def usage(mock: MockFiles, request: Request) -> Response:
     return json_response({"project": project, "bytes": used.bytes, "files": used.files})
 
 
+def faults_state(mock: MockFiles, request: Request) -> Response:
+    return json_response({"data": [rule.describe() for rule in mock.faults.rules]})
+
+
+def add_fault(mock: MockFiles, request: Request) -> Response:
+    body = _json_object(request)
+    spec = body.pop("spec", None)
+    if spec is not None:
+        if body or not isinstance(spec, str):
+            raise InvalidRequest('Send either {"spec": "..."} or the rule\'s fields.', param="spec")
+        mock.faults.add_spec(spec)
+    else:
+        operations, action = body.pop("operations", None), body.pop("action", None)
+        if not isinstance(action, str) or not isinstance(operations, str | list):
+            raise InvalidRequest('A rule needs "operations" and "action".', param="action")
+        try:
+            mock.faults.add(operations, action, **body)
+        except TypeError as error:  # an option FaultRule does not take
+            raise InvalidRequest(f"Invalid fault rule: {error}.") from None
+    return faults_state(mock, request)
+
+
+def clear_faults(mock: MockFiles, request: Request) -> Response:
+    mock.faults.clear()
+    return faults_state(mock, request)
+
+
+def journal_state(mock: MockFiles, request: Request) -> Response:
+    return json_response({"data": [call.as_dict() for call in mock.calls()]})
+
+
+def clear_journal(mock: MockFiles, request: Request) -> Response:
+    mock.journal.clear()
+    return journal_state(mock, request)
+
+
 def _json_object(request: Request) -> dict[str, Any]:
     if (request.content_length or 0) > MAX_BODY:
         raise InvalidRequest(f"A control request body may not exceed {MAX_BODY} bytes.")
@@ -134,4 +176,9 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.keys": keys_state,
     "control.keys.add": add_key,
     "control.usage": usage,
+    "control.faults": faults_state,
+    "control.faults.add": add_fault,
+    "control.faults.clear": clear_faults,
+    "control.journal": journal_state,
+    "control.journal.clear": clear_journal,
 }
