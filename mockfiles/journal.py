@@ -24,6 +24,8 @@ class Call:
     fault: str | None
     #: 1 for a first try; the SDK's retries are 2, 3, ... (from ``x-stainless-retry-count``).
     attempt: int
+    #: When the request reached the fake, in ``time.perf_counter()`` seconds (for spacing).
+    started: float
     duration_ms: float
     request_id: str
 

@@ -191,3 +191,65 @@ def test_the_marker_starts_the_clock_and_clocks_do_not_leak(
     )
     result = pytester.runpytest_subprocess("-p", "no:randomly", *workers)
     result.assert_outcomes(passed=7)
+
+
+CHAOS_SUITE = """
+import os
+
+import pytest
+
+RETRIES = int(os.environ["SUITE_RETRIES"])
+
+
+@pytest.mark.parametrize("n", range(10))
+def test_upload_list_delete(mockfiles, n):
+    client = mockfiles.client(max_retries=RETRIES)
+    created = client.files.create(file=b"x" * (n + 1), purpose="vision")
+    assert [f.id for f in client.files.list()] == [created.id]
+    assert client.files.delete(created.id).deleted
+
+
+@pytest.mark.mockfiles(chaos=0)
+def test_opted_out_of_chaos(mockfiles):
+    mockfiles.client().files.list()
+    assert all(call.fault is None for call in mockfiles.calls())
+"""
+
+
+def run_chaos_suite(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, retries: int, *args: str
+) -> pytest.RunResult:
+    monkeypatch.setenv("SUITE_RETRIES", str(retries))
+    return pytester.runpytest_subprocess("-p", "no:randomly", "--mockfiles-chaos=0.3", *args)
+
+
+def failed_tests(result: pytest.RunResult) -> list[str]:
+    return sorted(re.findall(r"^FAILED \S+::(\S+)", result.stdout.str(), re.MULTILINE))
+
+
+def test_chaos_passes_code_that_retries_and_fails_code_that_does_not_reproducibly(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_suite=CHAOS_SUITE)
+    retrying = run_chaos_suite(pytester, monkeypatch, 2, "--mockfiles-seed=4242")
+    retrying.assert_outcomes(passed=11)
+    retrying.stdout.fnmatch_lines(["mockfiles: seed 4242 *, chaos 0.3"])
+
+    naive = run_chaos_suite(pytester, monkeypatch, 0, "--mockfiles-seed=4242")
+    failures = failed_tests(naive)
+    assert failures, "with chaos at 0.3, some of 30 unretried requests must fail"
+    assert "test_opted_out_of_chaos" not in failures
+    # The failing test's report carries the fake's journal, with the fault that broke it.
+    naive.stdout.fnmatch_lines(
+        ["*- mockfiles: requests the fake answered -*", "*#*operation*request*status*fault*try*"]
+    )
+    assert re.search(
+        r"files\.\w+ .* (429|500|502|503) +(rate_limit|server_error|bad_gateway|"
+        r"service_unavailable) +1",
+        naive.stdout.str(),
+    )
+
+    replay = run_chaos_suite(pytester, monkeypatch, 0, "--mockfiles-seed=4242")
+    assert failed_tests(replay) == failures
+    other = run_chaos_suite(pytester, monkeypatch, 0, "--mockfiles-seed=777")
+    assert failed_tests(other) != failures

@@ -177,6 +177,7 @@ class FilesApp:
                     status=response.status_code if answered else None,
                     fault=fault.name if fault else None,
                     attempt=_attempt(request),
+                    started=started,
                     duration_ms=(time.perf_counter() - started) * 1000,
                     request_id=request_id,
                 )
