@@ -1,4 +1,5 @@
-"""The pytest plugin as a user meets it: test files run by pytester in a subprocess."""
+"""The pytest plugin as a user meets it: test files run by pytester (in-process where that is
+enough, in a subprocess where the environment or xdist matters)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def test_a_downstream_test_using_only_the_fixture_and_a_bare_client_passes(
             assert [f.filename for f in mockfiles.files()] == ["report.jsonl"]
         """
     )
-    result = pytester.runpytest_subprocess("-W", "error")
+    result = pytester.runpytest("-W", "error")
     result.assert_outcomes(passed=1)
 
 
@@ -81,7 +82,7 @@ def test_the_marker_passes_options_to_the_fake(pytester: pytest.Pytester) -> Non
             pass
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*@pytest.mark.mockfiles takes keyword arguments only*"])
 
@@ -102,7 +103,7 @@ def test_a_bug_inside_the_fake_fails_the_test_naming_the_request(
                 mockfiles.client(max_retries=0).files.retrieve("file-abc")
         """
     )
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -126,7 +127,7 @@ def test_the_header_prints_the_seed_and_the_seed_reproduces_ids(
     )
 
     def run(*args: str) -> tuple[str, list[str]]:
-        result = pytester.runpytest_subprocess("-s", *args)
+        result = pytester.runpytest("-s", *args)
         result.assert_outcomes(passed=1)
         [seed] = re.findall(
             r"^mockfiles: seed (\d+) \(reproduce with --mockfiles-seed=\1\)$",
@@ -220,7 +221,7 @@ def run_chaos_suite(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, retries: int, *args: str
 ) -> pytest.RunResult:
     monkeypatch.setenv("SUITE_RETRIES", str(retries))
-    return pytester.runpytest_subprocess("-p", "no:randomly", "--mockfiles-chaos=0.3", *args)
+    return pytester.runpytest("-p", "no:randomly", "--mockfiles-chaos=0.3", *args)
 
 
 def failed_tests(result: pytest.RunResult) -> list[str]:
