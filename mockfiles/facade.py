@@ -16,6 +16,7 @@ from mockfiles.limits import Limits
 from mockfiles.model import FileObject
 from mockfiles.rate import RateLimiter
 from mockfiles.store import FileStore, Usage
+from mockfiles.uploads import UploadStore
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -95,6 +96,7 @@ class MockFiles:
         if chaos:
             self.faults.add("*", "chaos", probability=chaos, first_attempts_only=True)
         self.store = FileStore(self.clock, self.ids, _limits(limits))
+        self.uploads = UploadStore(self.clock, self.ids, self.store)
         for key, grant in (keys or {}).items():
             if isinstance(grant, str):
                 self.add_key(key, project=grant)
@@ -300,9 +302,10 @@ class MockFiles:
         return factory
 
     def reset(self) -> None:
-        """Empty the fake: no files in any project, no upload counts, no journal, no recorded
-        bugs, and the clock back where it started. Keys, limits and fault rules stay."""
+        """Empty the fake: no files or uploads in any project, no upload counts, no journal, no
+        recorded bugs, and the clock back where it started. Keys, limits and fault rules stay."""
         self.store.reset()
+        self.uploads.reset()
         self.rates.reset()
         self.journal.clear()
         self.clock.rewind()

@@ -32,6 +32,19 @@ class IdFactory:
         with self._lock:
             return "file-" + "".join(self._files.choices(BASE58, k=22))
 
+    def upload_id(self, created_at: int) -> str:
+        """``upload_`` and 32 lowercase hex digits, the first 8 the creation time (as real ids
+        appear to be built)."""
+        return f"upload_{self._timed_hex(created_at)}"
+
+    def part_id(self, created_at: int) -> str:
+        """``part_`` and 32 lowercase hex digits, like upload ids."""
+        return f"part_{self._timed_hex(created_at)}"
+
+    def _timed_hex(self, created_at: int) -> str:
+        with self._lock:
+            return f"{created_at & 0xFFFFFFFF:08x}{self._files.getrandbits(96):024x}"
+
     def request_id(self) -> str:
         """``req_`` followed by 32 lowercase hex digits."""
         with self._lock:

@@ -35,6 +35,10 @@ class Limits:
     storage_bytes: int = int(2.5 * TiB)
     #: ``files.create`` requests one API key may make within a minute of the fake's clock.
     uploads_per_minute: int = 1_000
+    #: Largest file the Uploads API assembles.
+    upload_bytes: int = 8 * GiB
+    #: Largest part of an Upload.
+    part_bytes: int = 64 * MiB
 
     def max_file_bytes(self, purpose: str | None) -> int:
         """The size limit for a file of ``purpose`` (the general one while it is unknown)."""

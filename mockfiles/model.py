@@ -26,6 +26,10 @@ OPERATIONS: tuple[str, ...] = (
     "files.retrieve",
     "files.delete",
     "files.content",
+    "uploads.create",
+    "uploads.parts.create",
+    "uploads.complete",
+    "uploads.cancel",
 )
 
 #: Purposes only the platform itself creates (outputs of batches, fine-tunes, assistants).

@@ -143,6 +143,24 @@ class FileStore:
         check_encoding(purpose, content)
         return self._insert(project, filename, purpose, content, None, expires_after, limits)
 
+    def create_from_upload(
+        self,
+        project: str,
+        *,
+        filename: str,
+        purpose: str,
+        content: Content,
+        created_at: int,
+        expires_after: Mapping[str, object] | None,
+    ) -> FileObject:
+        """The File a completed Upload becomes: created when the upload was, checked for its
+        encoding and against the project's quota (its name, purpose and size were checked
+        when the upload was created)."""
+        check_encoding(purpose, content)
+        return self._insert(
+            project, filename, purpose, content, created_at, expires_after, self.limits
+        )
+
     def check_upload(
         self, purpose: str, filename: str, size: int, limits: Limits | None = None
     ) -> None:

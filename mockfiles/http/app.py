@@ -30,7 +30,8 @@ from mockfiles.errors import (
 from mockfiles.faults import Fault
 from mockfiles.http.control import CONTROL_VIEWS
 from mockfiles.http.render import error_response, stamp_headers
-from mockfiles.http.views import VIEWS, Caller, Context
+from mockfiles.http.upload_views import UPLOAD_VIEWS
+from mockfiles.http.views import VIEWS, Caller, Context, View
 from mockfiles.journal import Call
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ URL_MAP = Map(
         Rule("/v1/files/<file_id>", endpoint="files.retrieve", methods=["GET"]),
         Rule("/v1/files/<file_id>", endpoint="files.delete", methods=["DELETE"]),
         Rule("/v1/files/<file_id>/content", endpoint="files.content", methods=["GET"]),
+        Rule("/v1/uploads", endpoint="uploads.create", methods=["POST"]),
+        Rule("/v1/uploads/<upload_id>/parts", endpoint="uploads.parts.create", methods=["POST"]),
+        Rule("/v1/uploads/<upload_id>/complete", endpoint="uploads.complete", methods=["POST"]),
+        Rule("/v1/uploads/<upload_id>/cancel", endpoint="uploads.cancel", methods=["POST"]),
         Rule("/_mockfiles/clock", endpoint="control.clock", methods=["GET"]),
         Rule("/_mockfiles/clock", endpoint="control.clock.move", methods=["POST"]),
         Rule("/_mockfiles/reset", endpoint="control.reset", methods=["POST"]),
@@ -59,11 +64,15 @@ URL_MAP = Map(
         Rule("/_mockfiles/faults", endpoint="control.faults", methods=["GET"]),
         Rule("/_mockfiles/faults", endpoint="control.faults.add", methods=["POST"]),
         Rule("/_mockfiles/faults", endpoint="control.faults.clear", methods=["DELETE"]),
+        Rule("/_mockfiles/state", endpoint="control.state", methods=["GET"]),
         Rule("/_mockfiles/journal", endpoint="control.journal", methods=["GET"]),
         Rule("/_mockfiles/journal", endpoint="control.journal.clear", methods=["DELETE"]),
     ],
     merge_slashes=False,
 )
+
+#: Every operation's view, by the operation's name.
+OPERATION_VIEWS: dict[str, View] = {**VIEWS, **UPLOAD_VIEWS}
 
 #: Set in the WSGI environ once the request body has been read to its end, so that the
 #: server may keep the connection open for the next request.
@@ -136,8 +145,10 @@ class FilesApp:
                 if fault is not None and fault.transport in ("reset", "disconnect"):
                     response = Response(status=200)  # never sent: the connection breaks first
                 else:
-                    context = Context(store=mock.store, caller=caller, rates=mock.rates)
-                    response = VIEWS[endpoint](context, request, args)
+                    context = Context(
+                        store=mock.store, caller=caller, rates=mock.rates, uploads=mock.uploads
+                    )
+                    response = OPERATION_VIEWS[endpoint](context, request, args)
         except APIError as raised:
             error = raised
         except ClientDisconnected:

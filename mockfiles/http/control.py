@@ -16,6 +16,8 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
   ``{"spec": "files.create:rate_limit:times=2"}`` or as ``FaultPlan.add``'s arguments
   (``{"operations": "files.create", "action": "rate_limit", "times": 2}``); ``DELETE`` clears
   them.
+- ``GET /_mockfiles/state`` answers, per project, its files' count and bytes and its pending
+  uploads.
 - ``GET /_mockfiles/journal`` answers the calls so far (``{"data": [...]}``); ``DELETE``
   clears them.
 """
@@ -145,6 +147,20 @@ def clear_faults(mock: MockFiles, request: Request) -> Response:
     return faults_state(mock, request)
 
 
+def state(mock: MockFiles, request: Request) -> Response:
+    projects: dict[str, dict[str, Any]] = {}
+    for stored in mock.store.files():
+        entry = projects.setdefault(stored.project, {"files": 0, "bytes": 0, "uploads": []})
+        entry["files"] += 1
+        entry["bytes"] += stored.file.bytes
+    for upload in mock.uploads.pending():
+        entry = projects.setdefault(upload.project, {"files": 0, "bytes": 0, "uploads": []})
+        entry["uploads"].append(
+            {**upload.to_dict(), "parts": len(upload.parts), "received": upload.received}
+        )
+    return json_response({"now": mock.clock.now(), "projects": projects})
+
+
 def journal_state(mock: MockFiles, request: Request) -> Response:
     return json_response({"data": [call.as_dict() for call in mock.calls()]})
 
@@ -179,6 +195,7 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.faults": faults_state,
     "control.faults.add": add_fault,
     "control.faults.clear": clear_faults,
+    "control.state": state,
     "control.journal": journal_state,
     "control.journal.clear": clear_journal,
 }

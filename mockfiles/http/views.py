@@ -16,6 +16,7 @@ from mockfiles.http.forms import read_form
 from mockfiles.http.render import bytes_response, json_response
 from mockfiles.rate import RateLimiter
 from mockfiles.store import LIST_LIMIT_DEFAULT, FileStore
+from mockfiles.uploads import UploadStore
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Context:
     store: FileStore
     caller: Caller
     rates: RateLimiter
+    uploads: UploadStore
 
 
 View = Callable[[Context, Request, dict[str, str]], Response]
