@@ -50,6 +50,10 @@ MAX_PARTS = 1000
 #: read and dropped. It bounds what a refused upload costs in memory.
 UNSURE_KEEP_BYTES = 16 * 1024 * 1024
 
+#: How much longer than a file's limit a body may be and still count as carrying a file within
+#: it: the closing boundary's line break, an epilogue, small fields after the file.
+ROOM_SLACK = 64 * 1024
+
 #: The limit for a kept file part, given the text fields decoded before it.
 FileLimit = Callable[[Mapping[str, str]], int]
 
@@ -210,7 +214,8 @@ class _FormBuilder:
             return
         limit = self._file_limit(self.form.fields) if self._file_limit else None
         room = None if self._data_end is None else self._data_end - position
-        if limit is None or room is None or room <= limit:
+        if limit is None or room is None or room <= limit + ROOM_SLACK:
+            # Keeping up to the limit is all a file over it can cost; past it, bytes are dropped.
             self._keep_at_most = limit
         else:
             # The body is long enough for this file to be over its limit; keep a little in
