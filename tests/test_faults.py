@@ -3,15 +3,11 @@ seeded probabilities, the journal, and the same faults driven against ``mockfile
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
 import openai
 import pytest
+from helpers import control, serve_cli
 
 from mockfiles import MockFiles
 from mockfiles.errors import InvalidRequest
@@ -224,29 +220,8 @@ def test_fault_specs_parse_and_bad_ones_are_refused() -> None:
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    with subprocess.Popen(
-        [sys.executable, "-m", "mockfiles", "serve", "--fault", "files.create:rate_limit:times=1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        try:
-            yield url
-        finally:
-            process.terminate()
-            process.wait(10)
-
-
-def control(url: str, method: str, path: str, body: object = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url.removesuffix("/v1") + f"/_mockfiles/{path}", data=data, method=method
-    )
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    with serve_cli("--fault", "files.create:rate_limit:times=1") as (_, url):
+        yield url
 
 
 def test_serve_fault_and_the_control_plane_drive_the_same_faults(served: str) -> None:
@@ -254,21 +229,23 @@ def test_serve_fault_and_the_control_plane_drive_the_same_faults(served: str) ->
         with pytest.raises(openai.RateLimitError):
             client.files.create(file=b"x", purpose="vision")
         client.files.create(file=b"x", purpose="vision")  # times=1: spent
-        control(served, "POST", "faults", {"spec": "files.list:reset:times=1"})
-        control(served, "POST", "faults", {"operations": "files.list", "action": "bad_gateway"})
+        spec = {"spec": "files.list:reset:times=1"}
+        fields = {"operations": "files.list", "action": "bad_gateway"}
+        assert control(served, "POST", "faults", spec).status == 200
+        assert control(served, "POST", "faults", fields).status == 200
         with pytest.raises(openai.APIConnectionError):
             client.files.list()
         with pytest.raises(openai.InternalServerError):
             client.files.list()
-        rules = control(served, "GET", "faults")["data"]
+        rules = control(served, "GET", "faults").body["data"]
         assert [(r["action"], r["fired"]) for r in rules] == [
             ("rate_limit", 1),
             ("reset", 1),
             ("bad_gateway", 1),
         ]
-        assert control(served, "DELETE", "faults")["data"] == []
+        assert control(served, "DELETE", "faults").body["data"] == []
         assert client.files.list().data
-    journal = control(served, "GET", "journal")["data"]
+    journal = control(served, "GET", "journal").body["data"]
     assert [(c["operation"], c["status"], c["fault"]) for c in journal] == [
         ("files.create", 429, "rate_limit"),
         ("files.create", 200, None),
@@ -276,4 +253,4 @@ def test_serve_fault_and_the_control_plane_drive_the_same_faults(served: str) ->
         ("files.list", 502, "bad_gateway"),
         ("files.list", 200, None),
     ]
-    assert control(served, "DELETE", "journal")["data"] == []
+    assert control(served, "DELETE", "journal").body["data"] == []

@@ -3,15 +3,11 @@ control plane and the command line."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
 import openai
 import pytest
+from helpers import control, serve_cli
 
 from mockfiles import MockFiles
 from mockfiles.keys import mask
@@ -140,55 +136,26 @@ def test_keys_added_later_apply_at_once(mockfiles: MockFiles) -> None:
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockfiles",
-            "serve",
-            "--key",
-            f"{ALPHA}:proj_alpha:org-one",
-            "--storage-bytes",
-            "10",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        try:
-            yield url
-        finally:
-            process.terminate()
-            process.wait(10)
-
-
-def control(url: str, method: str, path: str, body: object = None) -> Any:
-    root = url.removesuffix("/v1")
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{root}/_mockfiles/{path}", data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    with serve_cli("--key", f"{ALPHA}:proj_alpha:org-one", "--storage-bytes", "10") as (_, url):
+        yield url
 
 
 def test_serve_takes_keys_and_limits_and_the_control_plane_changes_them(served: str) -> None:
-    assert control(served, "GET", "limits")["storage_bytes"] == 10
-    assert control(served, "GET", "keys")["data"] == [
+    assert control(served, "GET", "limits").body["storage_bytes"] == 10
+    assert control(served, "GET", "keys").body["data"] == [
         {"key": ALPHA, "projects": ["proj_alpha"], "organization": "org-one"}
     ]
     with openai.OpenAI(base_url=served, api_key=ALPHA, max_retries=0) as alpha:
         with pytest.raises(openai.BadRequestError):
             alpha.files.create(file=b"x" * 11, purpose="vision")
-        assert control(served, "POST", "limits", {"storage_bytes": 11})["storage_bytes"] == 11
+        assert control(served, "POST", "limits", {"storage_bytes": 11}).body["storage_bytes"] == 11
         alpha.files.create(file=b"x" * 11, purpose="vision")
-        assert control(served, "GET", "usage?project=proj_alpha") == {
+        assert control(served, "GET", "usage?project=proj_alpha").body == {
             "project": "proj_alpha",
             "bytes": 11,
             "files": 1,
         }
-    control(served, "POST", "keys", {"key": BETA, "project": "proj_beta"})
+    assert control(served, "POST", "keys", {"key": BETA, "project": "proj_beta"}).status == 200
     with openai.OpenAI(base_url=served, api_key=BETA, max_retries=0) as beta:
         assert beta.files.list().data == []
     with (

@@ -8,15 +8,13 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import openai
 import pytest
+from helpers import serve_cli
 
 import mockfiles
 from mockfiles import MockFiles, MockServer
@@ -140,26 +138,9 @@ def test_stopping_a_server_does_not_wait_out_a_poll_interval() -> None:
     assert max(durations) < 0.45
 
 
-@contextmanager
-def cli(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``mockfiles serve`` in a subprocess, with the URL it printed first."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "mockfiles", "serve", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        try:
-            yield process, process.stdout.readline().strip()
-        finally:
-            if process.poll() is None:
-                process.kill()
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_the_cli_prints_its_url_first_and_stops_cleanly(stop_signal: signal.Signals) -> None:
-    with cli("--seed", "5", "--project", "proj_cli") as (process, url):
+    with serve_cli("--seed", "5", "--project", "proj_cli") as (process, url):
         assert url.startswith("http://127.0.0.1:")
         assert url.endswith("/v1")
         with openai.OpenAI(base_url=url, api_key="sk-any", max_retries=0) as client:
@@ -174,7 +155,7 @@ def test_the_cli_listens_where_it_is_told() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with cli("--host", "127.0.0.1", "--port", str(port)) as (process, url):
+    with serve_cli("--host", "127.0.0.1", "--port", str(port)) as (process, url):
         assert url == f"http://127.0.0.1:{port}/v1"
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(timeout=10) == 0
