@@ -96,7 +96,7 @@ def _as_if_over_a_socket(httpx: ModuleType, request: Any, fault: TransportFault)
     return httpx.Response(
         response.status_code,
         headers=list(response.headers.items()),
-        content=b"".join(response.iter_encoded()),
+        content=response.iter_encoded(),  # streamed, as the socket server streams it
     )
 
 

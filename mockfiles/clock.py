@@ -7,12 +7,23 @@ clock keeps an offset of its own, so a test can move only the fake's time.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timedelta, timezone
+
+#: The times a clock may show: those a ``datetime`` can hold (so ``created_at`` stays sane).
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc).timestamp()
+LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
 
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _showable(epoch: float) -> float:
+    if not math.isfinite(epoch) or not EARLIEST <= epoch <= LATEST:
+        raise ValueError(f"{epoch!r} is not a time the clock can show (1970 to 9999)")
+    return epoch
 
 
 def to_epoch(when: datetime | float | str) -> float:
@@ -49,11 +60,13 @@ class Clock:
 
     def advance(self, seconds: float | timedelta) -> None:
         """Move the fake's time forward (or back, with a negative amount)."""
-        self._offset += _seconds(seconds)
+        step = _seconds(seconds)
+        _showable(self.now() + step)
+        self._offset += step
 
     def set(self, when: datetime | float | str) -> None:
         """Make the fake's now be ``when``; time then keeps flowing from there."""
-        self._offset = to_epoch(when) - time.time()
+        self._offset = _showable(to_epoch(when)) - time.time()
 
     def follow_process_time(self) -> None:
         """Drop the fake's own offset: from now on it reads exactly the process's time."""

@@ -11,7 +11,7 @@ from mockfiles.faults import FaultPlan
 from mockfiles.http.app import Bug, FilesApp
 from mockfiles.ids import IdFactory
 from mockfiles.journal import Call, Journal
-from mockfiles.keys import KeyRing
+from mockfiles.keys import KeyRing, header_safe
 from mockfiles.limits import Limits
 from mockfiles.model import FileObject
 from mockfiles.rate import RateLimiter
@@ -79,8 +79,8 @@ class MockFiles:
         faults: Sequence[str | Mapping[str, Any]] | None = None,
         chaos: float = 0.0,
     ) -> None:
-        self.organization = organization
-        self.project = project
+        self.organization = header_safe(organization, "organization")
+        self.project = header_safe(project, "project")
         self.clock = Clock(now)
         self.ids = IdFactory(seed)
         self.keys = KeyRing()

@@ -15,10 +15,9 @@ does for real.
 
 from __future__ import annotations
 
-import inspect
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +120,8 @@ class FaultRule:
         first_attempts_only: bool = False,
     ) -> None:
         names = [operations] if isinstance(operations, str) else list(operations)
+        if not all(isinstance(name, str) for name in names):
+            raise InvalidRequest("'operations' must be names (text).", param="operations")
         names = [n.strip() for name in names for n in name.split(",") if n.strip()]
         unknown = [n for n in names if n != "*" and n not in OPERATIONS]
         if not names or unknown:
@@ -134,20 +135,7 @@ class FaultRule:
             )
         if action == "error" and status is None:
             raise InvalidRequest("A custom 'error' fault needs a 'status'.", param="status")
-        for name, value, integral in (
-            ("times", times, True),
-            ("after", after, True),
-            ("status", status, True),
-            ("probability", probability, False),
-            ("retry_after", retry_after, False),
-            ("retry_after_ms", retry_after_ms, False),
-            ("seconds", seconds, False),
-        ):
-            _check_number(name, value, integral)
-        if probability is not None and not 0 <= probability <= 1:
-            raise InvalidRequest("'probability' must be between 0 and 1.", param="probability")
-        if status is not None and not 100 <= status <= 599:
-            raise InvalidRequest("'status' must be an HTTP status code.", param="status")
+        _check_options(locals())  # every keyword option, by name
         self.operations = None if "*" in names else frozenset(names)
         self.action = action
         self.times, self.after, self.probability = times, after, probability
@@ -188,6 +176,7 @@ class FaultRule:
             "retry_after_ms": self.retry_after_ms,
             "should_retry": self.should_retry,
             "seconds": self.seconds,
+            "first_attempts_only": self.first_attempts_only or None,
         }
         described = {name: value for name, value in fields.items() if value is not None}
         return {**described, "seen": self.seen, "fired": self.fired}
@@ -217,7 +206,9 @@ class FaultRule:
                 self.status or status,
                 self.type or kind,
                 self.code or code,
-                (self.message or message).format(organization=organization),
+                self.message
+                if self.message is not None
+                else message.format(organization=organization),
                 headers=headers,
             ),
         )
@@ -300,34 +291,66 @@ def parse_spec(spec: str) -> tuple[list[str], str, dict[str, Any]]:
         name, equals, raw = item.partition("=")
         if not equals or not name.strip():
             raise InvalidRequest(f"Fault option {item!r} is not NAME=VALUE.", param="spec")
-        options[name.strip()] = _value(raw.strip())
-    unknown = set(options) - _OPTION_NAMES
-    if unknown:
-        raise InvalidRequest(f"Unknown fault option(s) {sorted(unknown)}.", param="spec")
+        key = name.strip()
+        if key not in _OPTIONS:
+            raise InvalidRequest(f"Unknown fault option {key!r}.", param="spec")
+        options[key] = _value(raw.strip(), _OPTIONS[key][0])
     return parts[0].split(","), parts[1], options
 
 
-#: The keyword options a rule takes (what a spec may set).
-_OPTION_NAMES = set(inspect.signature(FaultRule).parameters) - {"operations", "action"}
+#: Each option a rule takes: its kind and, for numbers, the largest value that makes sense.
+_OPTIONS: dict[str, tuple[str, float]] = {
+    "times": ("int", 10**9),
+    "after": ("int", 10**9),
+    "status": ("int", 599),
+    "probability": ("float", 1),
+    "retry_after": ("float", 86_400),
+    "retry_after_ms": ("float", 86_400_000),
+    "seconds": ("float", 3_600),
+    "project": ("str", 0),
+    "key": ("str", 0),
+    "type": ("str", 0),
+    "code": ("str", 0),
+    "message": ("str", 0),
+    "should_retry": ("bool", 0),
+    "first_attempts_only": ("bool", 0),
+}
 
 
-def _check_number(name: str, value: object, integral: bool) -> None:
-    """Numbers where numbers are meant: an option of the wrong type is refused when the rule is
-    added, not when it fires."""
-    if value is None:
-        return
-    kinds = (int,) if integral else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < 0:
-        kind = "a whole number" if integral else "a number"
-        raise InvalidRequest(f"{name!r} must be {kind}, not negative.", param=name)
+def _check_options(given: Mapping[str, Any]) -> None:
+    """Each option of the kind it must be, when the rule is added rather than when it fires."""
+    for name, (kind, largest) in _OPTIONS.items():
+        value = given.get(name)
+        if value is None:
+            continue
+        if kind == "str":
+            if not isinstance(value, str):
+                raise InvalidRequest(f"{name!r} must be text.", param=name)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise InvalidRequest(f"{name!r} must be true or false.", param=name)
+        else:
+            numeric = isinstance(value, int) or (kind == "float" and isinstance(value, float))
+            if isinstance(value, bool) or not numeric or not 0 <= value <= largest:
+                raise InvalidRequest(
+                    f"{name!r} must be a {'whole ' if kind == 'int' else ''}number from 0 to "
+                    f"{largest:g}.",
+                    param=name,
+                )
+    status = given.get("status")
+    if status is not None and status < 400:
+        raise InvalidRequest("'status' must be an error status, 400 to 599.", param="status")
 
 
-def _value(raw: str) -> Any:
-    for convert in (int, float):
-        try:
-            return convert(raw)
-        except ValueError:
-            pass
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    return raw
+def _value(raw: str, kind: str) -> Any:
+    """A spec's text as the option's kind (what does not convert stays text and is refused)."""
+    converters: dict[str, Callable[[str], Any]] = {
+        "int": int,
+        "float": float,
+        "bool": {"true": True, "false": False}.__getitem__,
+    }
+    convert = converters.get(kind)
+    try:
+        return convert(raw.lower() if kind == "bool" else raw) if convert else raw
+    except (ValueError, KeyError):
+        return raw

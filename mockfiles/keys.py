@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mockfiles.errors import APIError
+from mockfiles.errors import APIError, InvalidRequest
 
 
 class InvalidAPIKey(APIError):
@@ -42,6 +42,16 @@ class MismatchedHeader(APIError):
         )
 
 
+def header_safe(value: object, name: str) -> str:
+    """``value`` if it can travel in an HTTP header (the answers echo organizations and
+    projects): non-empty printable ASCII text."""
+    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
+        raise InvalidRequest(
+            f"{name} must be non-empty printable ASCII text, not {value!r}.", param=name
+        )
+    return value
+
+
 def mask(key: str) -> str:
     """The real API's masking: the first 8 and last 4 characters, stars between. Keys of up to
     12 characters are shown whole (real keys of 8 or fewer are; the threshold between 8 and 12
@@ -69,11 +79,13 @@ class KeyRing:
     def add(self, key: str, projects: str | Sequence[str], organization: str) -> None:
         """Register ``key`` for ``projects`` (added to those it already has; the first one is
         where it acts when a request names none)."""
-        if not key:
-            raise ValueError("an API key cannot be empty")
+        header_safe(key, "key")
+        header_safe(organization, "organization")
         wanted = (projects,) if isinstance(projects, str) else tuple(projects)
         if not wanted:
-            raise ValueError("an API key needs at least one project")
+            raise InvalidRequest("An API key needs at least one project.", param="project")
+        for project in wanted:
+            header_safe(project, "project")
         with self._lock:
             known = self._grants.get(key)
             merged = known.projects if known else ()

@@ -43,8 +43,9 @@ class RateLimiter:
 
     def take(self, key: str, limit: int, organization: str) -> None:
         """Count one request of ``key``, or raise ``RateLimited`` if the minute is full."""
-        now = self._clock.now()
         with self._lock:
+            # Read under the lock: a time read before it could be older than one already counted.
+            now = self._clock.now()
             seen = self._seen.setdefault(key, deque())
             # Forget requests older than the window, and any "from the future" left behind
             # when a test set the clock back.

@@ -13,6 +13,7 @@ Three things are changed for the fake:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 #: How often the accept loop looks for a stop request; the upper bound on ``stop()``.
 POLL_INTERVAL = 0.02
 
+#: The largest piece a ``slow_body`` fault sends at a time.
+SLOW_PIECE_MAX = 1024 * 1024
+
 
 class KeepAliveRequestHandler(WSGIRequestHandler):
     """werkzeug's request handler, answering the way HTTP/1.1 clients expect: the connection
@@ -50,6 +54,15 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         # A kept-alive connection answers in several writes; without this, Nagle's algorithm
         # holds the last one back until the client's delayed ACK (40 ms a request).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connections = getattr(self.server, "open_connections", None)
+        if connections is not None:
+            connections.add(self.connection)
+
+    def finish(self) -> None:
+        connections = getattr(self.server, "open_connections", None)
+        if connections is not None:
+            connections.discard(self.connection)
+        super().finish()
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
@@ -99,18 +112,19 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
             time.sleep(fault.seconds)
             self._send(environ, status, headers, body)
             return
-        data = b"".join(body)
+        # The body streams (a file without bytes may be terabytes): its length is the header's.
+        length = int(next((v for k, v in headers if k.lower() == "content-length"), "0"))
         if fault.kind == "truncate":
             # Headers that promise more body than is sent, then the end of the connection.
             promised = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            promised.append(("Content-Length", str(2 * len(data) + 1)))
-            self._send(environ, status, promised, [data])
+            promised.append(("Content-Length", str(2 * length + 1)))
+            self._send(environ, status, promised, body)
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        # slow_body: the body trickles out in pieces over the fault's seconds.
-        step = max(1, len(data) // 20)
-        pieces = [data[i : i + step] for i in range(0, len(data), step)] or [b""]
-        self._send(environ, status, headers, pieces, pause=fault.seconds / len(pieces))
+        # slow_body: the body trickles out in about 20 pieces over the fault's seconds.
+        size = max(1, min(SLOW_PIECE_MAX, -(-length // 20)))
+        count = max(1, -(-length // size))
+        self._send(environ, status, headers, _pieces(body, size), pause=fault.seconds / count)
 
     def _send(
         self,
@@ -192,6 +206,8 @@ class MockServer(HTTPServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host=host, port=port, threaded=True)
         self._mock: MockFiles | None = None
+        #: The connections being served (a set: adding and discarding are atomic).
+        self._connections: set[socket.socket] = set()
 
     @property
     def base_url(self) -> str:
@@ -231,7 +247,17 @@ class MockServer(HTTPServer):
     def thread_target(self) -> None:
         assert self.server is not None
         self.server.RequestHandlerClass = KeepAliveRequestHandler
+        self.server.open_connections = self._connections  # type: ignore[attr-defined]
         self.server.serve_forever(poll_interval=POLL_INTERVAL)
+
+    def stop(self) -> None:
+        """Stop accepting, then end the kept-alive connections too: a client's pooled
+        connection must not go on being served (nor its thread outlive the server)."""
+        super().stop()
+        for connection in list(self._connections):
+            with contextlib.suppress(OSError):  # already closed by its client
+                connection.shutdown(socket.SHUT_RDWR)
+        self._connections.clear()
 
 
 @contextmanager
@@ -254,3 +280,14 @@ def serve(
     finally:
         server.detach()
         server.stop()
+
+
+def _pieces(body: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """``body`` again, in pieces of ``size`` bytes (the last may be shorter)."""
+    pending = bytearray()
+    for chunk in body:
+        pending += chunk
+        while len(pending) >= size:
+            yield bytes(pending[:size])
+            del pending[:size]
+    yield bytes(pending)

@@ -153,10 +153,9 @@ class FileStore:
         created_at: int,
         expires_after: Mapping[str, object] | None,
     ) -> FileObject:
-        """The File a completed Upload becomes: created when the upload was, checked for its
-        encoding and against the project's quota (its name, purpose and size were checked
-        when the upload was created)."""
-        check_encoding(purpose, content)
+        """The File a completed Upload becomes: created when the upload was, checked against
+        the project's quota (its name, purpose and size were checked when the upload was
+        created, its encoding when it was completed)."""
         return self._insert(
             project, filename, purpose, content, created_at, expires_after, self.limits
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from mockfiles.clock import Clock
 from mockfiles.errors import APIError, InvalidPurpose, InvalidRequest
 from mockfiles.expiry import expires_at as file_expires_at
 from mockfiles.ids import IdFactory
-from mockfiles.limits import FileTooLarge, check_format, human_size
+from mockfiles.limits import FileTooLarge, check_encoding, check_format, human_size
 from mockfiles.model import UPLOADABLE_PURPOSES, Content, FileObject
 from mockfiles.store import FileStore
 
@@ -168,31 +168,41 @@ class UploadStore:
     def complete(
         self, project: str, upload_id: str, part_ids: Sequence[str], md5: str | None = None
     ) -> Upload:
-        """``uploads.complete``: the parts, in the order given, become a File."""
+        """``uploads.complete``: the parts, in the order given, become a File.
+
+        The checks that read every byte (md5, a batch file's encoding) run without the lock, so
+        other uploads go on meanwhile; the upload is then checked again (still pending, the
+        same parts) before the File is made.
+        """
         with self._lock:
             upload = self._pending(project, upload_id, "complete")
             parts = self._chosen_parts(upload, part_ids)
-            total = sum(p.content.size for p in parts)
-            if total != upload.bytes:
-                raise InvalidRequest(
-                    f"The parts add up to {total} bytes, but the Upload was created for "
-                    f"{upload.bytes} bytes.",
-                    param="part_ids",
-                )
-            chunks = [chunk for part in parts for chunk in part.content]
-            if md5 is not None:
-                _check_md5(chunks, md5)
-            upload.file = self._files.create_from_upload(
-                project,
-                filename=upload.filename,
-                purpose=upload.purpose,
-                content=Content(chunks),
-                created_at=upload.created_at,
-                expires_after=upload.expires_after,
+        total = sum(p.content.size for p in parts)
+        if total != upload.bytes:
+            raise InvalidRequest(
+                f"The parts add up to {total} bytes, but the Upload was created for "
+                f"{upload.bytes} bytes.",
+                param="part_ids",
             )
-            upload.status = "completed"
-            upload.parts.clear()  # the File holds the chunks it uses; the rest are freed
-            return upload
+        content = Content([chunk for part in parts for chunk in part.content])
+        if md5 is not None:
+            _check_md5(content, md5)
+        check_encoding(upload.purpose, content)
+        with self._lock:
+            again = self._pending(project, upload_id, "complete")
+            if self._chosen_parts(again, part_ids) != parts:
+                raise InvalidRequest(f"The parts of Upload {upload_id} changed while completing.")
+            again.file = self._files.create_from_upload(
+                project,
+                filename=again.filename,
+                purpose=again.purpose,
+                content=content,
+                created_at=again.created_at,
+                expires_after=again.expires_after,
+            )
+            again.status = "completed"
+            again.parts.clear()  # the File holds the chunks it uses; the rest are freed
+            return again
 
     def cancel(self, project: str, upload_id: str) -> Upload:
         """``uploads.cancel``: a pending upload is cancelled and its parts freed."""
@@ -202,14 +212,20 @@ class UploadStore:
             upload.parts.clear()
             return upload
 
-    def pending(self, project: str | None = None) -> builtins.list[Upload]:
-        """The uploads still pending (of one project, or of all), oldest first."""
+    def pending(self, project: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The uploads still pending (of one project, or of all), oldest first: each as its API
+        object plus ``project``, ``parts`` (their number) and ``received`` (their bytes), taken
+        under the lock so parts arriving meanwhile cannot tear it."""
         with self._lock:
             found = []
             for upload in self._uploads.values():
                 self._expire(upload)
                 if upload.status == "pending" and project in (None, upload.project):
-                    found.append(upload)
+                    summary = upload.to_dict()
+                    summary.update(
+                        project=upload.project, parts=len(upload.parts), received=upload.received
+                    )
+                    found.append(summary)
             return found
 
     def reset(self) -> None:
@@ -262,7 +278,7 @@ class PartTooLarge(InvalidRequest):
         super().__init__(f"The part is larger than the {human_size(limit)} a part may hold.")
 
 
-def _check_md5(chunks: Sequence[bytes], expected: str) -> None:
+def _check_md5(chunks: Iterable[bytes], expected: str) -> None:
     digest = hashlib.md5(usedforsecurity=False)
     for chunk in chunks:
         digest.update(chunk)

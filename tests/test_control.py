@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 from helpers import control, serve_cli
+from werkzeug.test import Client
 
 from mockfiles import MockFiles
 
@@ -75,3 +76,40 @@ def test_the_fixtures_server_serves_the_control_plane_too(mockfiles: MockFiles) 
     assert status == 200
     assert START + 60 <= body["now"] < START + 120
     assert START + 60 <= mockfiles.clock.now() < START + 120
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"advance": NaN}',
+        b'{"advance": Infinity}',
+        b'{"set": "nan"}',
+        b'{"set": 1e308}',
+        b'{"set": -1}',
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_the_clock_refuses_times_it_cannot_show(mockfiles: MockFiles, body: bytes) -> None:
+    client = Client(mockfiles.app)
+    answer = client.post("/_mockfiles/clock", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["type"] == "invalid_request_error"
+    assert mockfiles.bugs == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"key": "sk-k", "project": [[1]]},
+        {"key": "sk-k", "project": [1]},
+        {"key": "sk-k", "project": "p\nq"},
+        {"key": "sk-k", "organization": "org-€"},
+        {"key": ""},
+        {},
+    ],
+)
+def test_keys_must_be_text_that_fits_in_a_header(mockfiles: MockFiles, body: object) -> None:
+    answer = Client(mockfiles.app).post("/_mockfiles/keys", json=body)
+    assert answer.status_code == 400
+    assert mockfiles.keys.grants() == {}
+    assert mockfiles.bugs == []

@@ -4,6 +4,7 @@ seeded probabilities, the journal, and the same faults driven against ``mockfile
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -254,3 +255,46 @@ def test_serve_fault_and_the_control_plane_drive_the_same_faults(served: str) ->
         ("files.list", 200, None),
     ]
     assert control(served, "DELETE", "journal").body["data"] == []
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "files.list:delay:seconds=inf",
+        "files.list:delay:seconds=nan",
+        "files.list:delay:seconds=1e308",
+        "files.list:rate_limit:retry_after=-1",
+        "files.list:error:status=100",
+        "files.list:error:status=200",
+        "files.list:server_error:should_retry=no",
+        "files.list:server_error:first_attempts_only=1",
+    ],
+)
+def test_rule_options_are_checked_when_added_not_when_fired(spec: str) -> None:
+    with pytest.raises(InvalidRequest):
+        MockFiles().faults.add_spec(spec)
+
+
+def test_rule_fields_of_the_wrong_type_are_refused() -> None:
+    plan = MockFiles().faults
+    for options in ({"operations": [1]}, {"message": 5}, {"type": ["a"]}, {"project": 5}):
+        fields: dict[str, Any] = {"operations": "files.list", "action": "rate_limit", **options}
+        with pytest.raises(InvalidRequest):
+            plan.add(**fields)
+
+
+def test_a_custom_message_is_sent_verbatim(mockfiles: MockFiles) -> None:
+    mockfiles.faults.add("files.list", "rate_limit", message="{oops} {organization}", times=1)
+    with pytest.raises(openai.RateLimitError) as raised:
+        mockfiles.client().files.list()
+    assert raised.value.body["message"] == "{oops} {organization}"  # type: ignore[index]
+
+
+def test_a_truncated_download_of_a_large_file_without_bytes_streams(mockfiles: MockFiles) -> None:
+    placed = mockfiles.add_file(purpose="batch_output", size=3 * 1024 * 1024)
+    mockfiles.faults.add("files.content", "truncate", times=1)
+    client = mockfiles.client()
+    with pytest.raises(openai.APIConnectionError):
+        client.files.content(placed.id)
+    mockfiles.faults.add("files.content", "slow_body", seconds=0.2, times=1)
+    assert len(client.files.content(placed.id).content) == 3 * 1024 * 1024

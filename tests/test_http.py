@@ -375,3 +375,21 @@ def test_a_bug_in_the_fake_is_a_json_500_and_is_recorded(
     with pytest.raises(AssertionError, match="mockfiles failed on GET /v1/files/file-x"):
         mock.check()
     assert mock.bugs == []
+
+
+def test_a_lone_surrogate_in_a_json_body_is_echoed_escaped(http: Client, mock: MockFiles) -> None:
+    upload = http.post(
+        "/v1/uploads",
+        json={"filename": "a.jsonl", "purpose": "batch", "bytes": 0, "mime_type": "x"},
+        headers=AUTH,
+    ).get_json()
+    response = http.post(
+        f"/v1/uploads/{upload['id']}/complete",
+        data=b'{"part_ids": ["a\\ud800"]}',
+        content_type="application/json",
+        headers=AUTH,
+    )
+    assert response.status_code == 400
+    assert b"\\ud800" in response.get_data()
+    assert response.get_json()["error"]["param"] == "part_ids"
+    assert mock.bugs == []

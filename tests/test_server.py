@@ -159,3 +159,35 @@ def test_the_cli_listens_where_it_is_told() -> None:
         assert url == f"http://127.0.0.1:{port}/v1"
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_stopping_ends_kept_alive_connections_too() -> None:
+    server = MockServer()
+    server.start()
+    server.attach(MockFiles())
+    address = urlsplit(server.base_url)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    connection.request("GET", "/v1/files", headers=AUTH)
+    assert connection.getresponse().read()
+    server.stop()
+
+    def ask_again() -> None:
+        connection.request("GET", "/v1/files", headers=AUTH)
+        connection.getresponse()
+
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        ask_again()
+    connection.close()
+
+
+def test_a_chunked_json_body_cannot_exceed_the_cap(served: tuple[MockFiles, str, int]) -> None:
+    mock, host, port = served
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    pieces = (b" " * 65536 for _ in range(20))  # 1.25 MiB of JSON whitespace, no length given
+    headers = {**AUTH, "Content-Type": "application/json"}
+    connection.request("POST", "/v1/uploads", body=pieces, headers=headers)
+    response = connection.getresponse()
+    assert response.status == 400
+    assert "may not exceed" in json.loads(response.read())["error"]["message"]
+    connection.close()
+    assert mock.bugs == []

@@ -160,7 +160,11 @@ class FilesApp:
             self._record_bug(request, raised)
             error = InternalServerError()
         if error is not None:
-            response = error_response(error)
+            try:
+                response = error_response(error)
+            except Exception as raised:  # noqa: BLE001 - e.g. a message that is no JSON
+                self._record_bug(request, raised)
+                response = error_response(InternalServerError())
         if not isinstance(error, UnreadableBody) and not (fault and fault.transport == "reset"):
             self._drain(request)
         request_id = mock.ids.request_id()

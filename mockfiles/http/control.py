@@ -24,13 +24,13 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
 from mockfiles.errors import InvalidRequest
+from mockfiles.http.bodies import json_object
 from mockfiles.http.render import json_response
 
 if TYPE_CHECKING:
@@ -102,15 +102,10 @@ def keys_state(mock: MockFiles, request: Request) -> Response:
 def add_key(mock: MockFiles, request: Request) -> Response:
     body = _json_object(request)
     key, project, organization = body.get("key"), body.get("project"), body.get("organization")
-    if not isinstance(key, str) or not key:
-        raise InvalidRequest('"key" must be a non-empty string.', param="key")
-    if project is not None and not (
-        isinstance(project, str) or (isinstance(project, list) and project)
-    ):
+    if project is not None and not isinstance(project, str | list):
         raise InvalidRequest('"project" must be a string or a list of them.', param="project")
-    if organization is not None and not isinstance(organization, str):
-        raise InvalidRequest('"organization" must be a string.', param="organization")
-    mock.add_key(key, project=project, organization=organization)
+    # The key ring checks that each value is text that can travel in a header.
+    mock.add_key(key, project=project, organization=organization)  # type: ignore[arg-type]
     return keys_state(mock, request)
 
 
@@ -154,10 +149,8 @@ def state(mock: MockFiles, request: Request) -> Response:
         entry["files"] += 1
         entry["bytes"] += stored.file.bytes
     for upload in mock.uploads.pending():
-        entry = projects.setdefault(upload.project, {"files": 0, "bytes": 0, "uploads": []})
-        entry["uploads"].append(
-            {**upload.to_dict(), "parts": len(upload.parts), "received": upload.received}
-        )
+        entry = projects.setdefault(upload.pop("project"), {"files": 0, "bytes": 0, "uploads": []})
+        entry["uploads"].append(upload)
     return json_response({"now": mock.clock.now(), "projects": projects})
 
 
@@ -171,15 +164,7 @@ def clear_journal(mock: MockFiles, request: Request) -> Response:
 
 
 def _json_object(request: Request) -> dict[str, Any]:
-    if (request.content_length or 0) > MAX_BODY:
-        raise InvalidRequest(f"A control request body may not exceed {MAX_BODY} bytes.")
-    try:
-        body = json.loads(request.get_data(cache=False) or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
-    return body
+    return json_object(request, MAX_BODY, empty={})
 
 
 #: Control endpoint → view, beside the API's ``VIEWS``.

@@ -15,7 +15,9 @@ OPENAI_VERSION = "2020-10-01"
 
 
 def json_response(payload: Mapping[str, Any], status: int = 200) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII with \u escapes: the same JSON to any client, and a client's lone surrogate
+    # (valid in a JSON string, not in UTF-8) is echoed back escaped instead of failing.
+    body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("ascii")
     return Response(body, status=status, content_type="application/json")
 
 

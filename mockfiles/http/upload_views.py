@@ -3,13 +3,13 @@ part for each part."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request, Response
 
 from mockfiles.errors import InvalidRequest, RequiredProperty, UnsupportedContentType
+from mockfiles.http.bodies import json_object
 from mockfiles.http.forms import read_form
 from mockfiles.http.render import json_response
 from mockfiles.http.views import Context
@@ -18,14 +18,6 @@ from mockfiles.uploads import PartTooLarge
 
 #: JSON bodies of the Uploads API are small; a larger one is refused unread.
 MAX_JSON_BYTES = 1024 * 1024
-
-#: The real API's answer to a body that is not JSON (as users report it).
-NOT_JSON = (
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-    "sent was not valid JSON. If you have trouble figuring out how to fix this, please contact "
-    "us through our help center at help.openai.com.)"
-)
 
 
 def create_upload(ctx: Context, request: Request, args: dict[str, str]) -> Response:
@@ -84,15 +76,7 @@ def _json_body(request: Request) -> dict[str, Any]:
     mimetype, _ = parse_options_header(request.headers.get("Content-Type", ""))
     if mimetype.lower() != "application/json":
         raise UnsupportedContentType(mimetype.lower(), "application/json")
-    if (request.content_length or 0) > MAX_JSON_BYTES:
-        raise InvalidRequest(f"The request body may not exceed {MAX_JSON_BYTES} bytes.")
-    try:
-        body = json.loads(request.get_data(cache=False) or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest(NOT_JSON) from None
-    if not isinstance(body, dict):
-        raise InvalidRequest(f"{body!r} is not of type 'object'")
-    return body
+    return json_object(request, MAX_JSON_BYTES)
 
 
 def _field(body: dict[str, Any], name: str, kind: type) -> Any:
