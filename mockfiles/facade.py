@@ -294,6 +294,8 @@ class MockFiles:
         """
         import freezegun
 
+        # pytest's own timing (durations, junit) keeps real time.
+        kwargs.setdefault("ignore", ["_pytest.timing"])
         instant = self.clock.now() if when is None else to_epoch(when)
         freezer = freezegun.freeze_time(datetime.fromtimestamp(instant, tz=timezone.utc), **kwargs)
         factory = freezer.start()

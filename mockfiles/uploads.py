@@ -228,6 +228,14 @@ class UploadStore:
                     found.append(summary)
             return found
 
+    def find(self, upload_id: str) -> Upload | None:
+        """The upload with this id in any project and status (for tests and the facade)."""
+        with self._lock:
+            upload = self._uploads.get(upload_id)
+            if upload is not None:
+                self._expire(upload)
+            return upload
+
     def reset(self) -> None:
         with self._lock:
             self._uploads.clear()

@@ -16,10 +16,17 @@ START = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def standalone() -> Iterator[str]:
     """A standalone server whose clock starts at START."""
     with serve_cli("--now", "2026-01-01T00:00:00Z") as (_, url):
         yield url
+
+
+@pytest.fixture
+def server(standalone: str) -> str:
+    """The standalone server, reset (its clock back at START) for each test."""
+    assert control(standalone, "POST", "reset").status == 200
+    return standalone
 
 
 def now(root: str) -> float:

@@ -51,10 +51,10 @@ def test_x_should_retry_false_stops_the_sdk_from_retrying(
     ids=["retry-after-ms", "retry-after"],
 )
 def test_the_sdk_waits_as_long_as_retry_after_asks(
-    mockfiles: MockFiles, options: dict[str, float], at_least: float
+    mockfiles: MockFiles, options: dict[str, float], at_least: float, in_process: bool
 ) -> None:
     mockfiles.faults.add("files.list", "rate_limit", times=1, **options)
-    mockfiles.client(max_retries=1).files.list()
+    mockfiles.client(max_retries=1, in_process=in_process).files.list()
     first, second = mockfiles.calls("files.list")
     gap = second.started - (first.started + first.duration_ms / 1000)
     # Without the header the SDK would wait 0.375-0.5 s; the upper bound allows a loaded machine.
@@ -91,9 +91,9 @@ def test_a_delay_longer_than_the_timeout_raises_a_timeout_error(
     mockfiles: MockFiles, in_process: bool
 ) -> None:
     mockfiles.faults.add("files.list", "delay", seconds=1.0, times=1)
-    client = mockfiles.client(in_process=in_process, timeout=0.2)
+    client = mockfiles.client(in_process=in_process)
     with pytest.raises(openai.APITimeoutError):
-        client.files.list()
+        client.with_options(timeout=0.2).files.list()
     mockfiles.faults.add("files.retrieve", "delay", seconds=0.05, times=1)
     created = client.files.create(file=b"x", purpose="vision")
     assert client.files.retrieve(created.id).id == created.id  # a short delay is just late

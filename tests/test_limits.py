@@ -35,6 +35,8 @@ def test_the_defaults_are_the_real_apis_in_binary_units() -> None:
         batch_file_bytes=200 * MiB,
         storage_bytes=int(2.5 * TiB),
         uploads_per_minute=1_000,
+        upload_bytes=8 * GiB,
+        part_bytes=64 * MiB,
     )
     assert (Limits().storage_bytes, human_size(Limits().storage_bytes)) == (
         2_748_779_069_440,
@@ -167,7 +169,10 @@ def test_the_upload_rate_is_per_key_per_minute_of_the_fakes_clock(
     assert client.files.list().data  # other operations are not limited
     other_key = mockfiles.client(max_retries=0, api_key="sk-another-key")
     other_key.files.create(file=b"x", purpose="vision")  # the limit is per key
-    mockfiles.clock.advance(40)
+    mockfiles.clock.advance(39)
+    with pytest.raises(openai.RateLimitError):  # 59 s after the first: still within its minute
+        client.files.create(file=b"x", purpose="vision")
+    mockfiles.clock.advance(1)
     client.files.create(file=b"x", purpose="vision")  # a minute after the first: room again
 
 
@@ -202,7 +207,7 @@ def test_usage_stays_exact_under_concurrent_uploads_and_deletes(mockfiles: MockF
     done = threading.Event()
 
     def watch() -> None:
-        while not done.is_set():
+        while not done.wait(0.0005):  # a short wait gives the workers the interpreter
             highest[0] = max(highest[0], mockfiles.usage().bytes)
 
     def work(worker: int) -> None:

@@ -160,12 +160,17 @@ def test_xdist_workers_each_serve_their_own_fake(pytester: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(["*mockfiles: seed *"])
 
 
-@pytest.mark.parametrize("workers", [[], ["-p", "xdist", "-n", "2"]], ids=["serial", "xdist"])
+@pytest.mark.parametrize(
+    "workers",
+    # loadfile keeps each file's tests on one worker, in order, so each file's later tests
+    # check what its earlier ones did; the two files run on the two workers.
+    [[], ["-p", "xdist", "-n", "2", "--dist", "loadfile"]],
+    ids=["serial", "xdist"],
+)
 def test_the_marker_starts_the_clock_and_clocks_do_not_leak(
     pytester: pytest.Pytester, workers: list[str]
 ) -> None:
-    pytester.makepyfile(
-        """
+    source = """
         import pytest
 
         START = 1767225600  # 2026-01-01T00:00:00Z
@@ -189,9 +194,9 @@ def test_the_marker_starts_the_clock_and_clocks_do_not_leak(
             import time
             assert time.time() < 1893456000  # before 2030
         """
-    )
+    pytester.makepyfile(test_first=source, test_second=source)
     result = pytester.runpytest_subprocess("-p", "no:randomly", *workers)
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=14)
 
 
 CHAOS_SUITE = """
@@ -254,3 +259,9 @@ def test_chaos_passes_code_that_retries_and_fails_code_that_does_not_reproducibl
     assert failed_tests(replay) == failures
     other = run_chaos_suite(pytester, monkeypatch, 0, "--mockfiles-seed=777")
     assert failed_tests(other) != failures
+
+    # Unseeded, the run picks a seed and prints it; that seed replays the same failures.
+    unseeded = run_chaos_suite(pytester, monkeypatch, 0)
+    [printed] = re.findall(r"mockfiles: seed (\d+)", unseeded.stdout.str())
+    again = run_chaos_suite(pytester, monkeypatch, 0, f"--mockfiles-seed={printed}")
+    assert failed_tests(again) == failed_tests(unseeded)

@@ -16,4 +16,5 @@ def test_the_readme_examples_pass(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_examples="\n\n".join(blocks))
     result = pytester.runpytest_subprocess("-W", "error", "-p", "no:randomly")
     tests = sum(len(re.findall(r"^def test_", block, re.MULTILINE)) for block in blocks)
+    assert tests >= 5, "the README's examples should be tests"
     result.assert_outcomes(passed=tests)

@@ -139,7 +139,12 @@ def test_a_bad_purpose_raises_bad_request_with_the_real_message(client: openai.O
 def test_a_missing_purpose_raises_bad_request(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as raised:
         client.files.create(file=b"x", purpose=openai.NOT_GIVEN)  # type: ignore[arg-type]
-    assert error_of(raised)["message"] == "'purpose' is a required property"
+    assert error_of(raised) == {
+        "message": "'purpose' is a required property",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
 
 
 def test_a_missing_file_raises_bad_request(client: openai.OpenAI) -> None:
@@ -150,7 +155,12 @@ def test_a_missing_file_raises_bad_request(client: openai.OpenAI) -> None:
             cast_to=FileObject,
             options={"headers": {"Content-Type": "multipart/form-data"}},
         )
-    assert error_of(raised)["message"] == "'file' is a required property"
+    assert error_of(raised) == {
+        "message": "'file' is a required property",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
 
 
 def test_a_json_body_raises_bad_request_for_its_content_type(client: openai.OpenAI) -> None:
@@ -193,19 +203,39 @@ def test_downloading_a_private_purpose_raises_bad_request(
     assert error_of(raised)["message"] == f"Not allowed to download files of purpose: {purpose}"
 
 
-@pytest.mark.parametrize("limit", [0, 10_001])
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        (0, "0 is less than the minimum of 1 - 'limit'"),
+        (10_001, "10001 is greater than the maximum of 10000 - 'limit'"),
+    ],
+)
 def test_a_limit_out_of_range_raises_bad_request_naming_it(
-    client: openai.OpenAI, limit: int
+    client: openai.OpenAI, limit: int, message: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as raised:
         client.files.list(limit=limit)
-    assert error_of(raised)["param"] == "limit"
+    assert error_of(raised) == {
+        "message": message,
+        "type": "invalid_request_error",
+        "param": "limit",
+        "code": None,
+    }
 
 
 def test_an_empty_key_raises_authentication_error(client: openai.OpenAI) -> None:
     with pytest.raises(openai.AuthenticationError) as raised:
         client.files.list(extra_headers={"Authorization": "Bearer"})
-    assert error_of(raised)["message"].startswith("You didn't provide an API key.")
+    assert error_of(raised) == {
+        "message": "You didn't provide an API key. You need to provide your API key in an "
+        "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the "
+        "password field (with blank username) if you're accessing the API from your browser and "
+        "are prompted for a username and password. You can obtain an API key from "
+        "https://platform.openai.com/account/api-keys.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
 
 
 def test_an_unknown_url_raises_not_found(client: openai.OpenAI) -> None:

@@ -99,6 +99,9 @@ def test_parts_assemble_in_the_order_given_and_unused_parts_are_freed(
     assert done.file is not None
     assert client.files.content(done.file.id).content == b"defabc"
     assert mockfiles.uploads.pending() == []
+    held = mockfiles.uploads.find(upload.id)
+    assert held is not None
+    assert held.parts == {}  # the unused part is freed; the File holds the others' bytes
 
 
 def test_expires_after_applies_to_the_resulting_file(client: openai.OpenAI) -> None:
@@ -231,11 +234,50 @@ def test_completing_checks_the_parts(client: openai.OpenAI) -> None:
             client.uploads.complete(upload.id, part_ids=part_ids, md5=md5 or openai.NOT_GIVEN)
         assert error_of(raised)["message"] == message
     second = client.uploads.parts.create(upload.id, data=b"def")
+    right = hashlib.md5(b"abcdef").hexdigest()
     with pytest.raises(openai.BadRequestError) as raised:
         client.uploads.complete(upload.id, part_ids=[part.id, second.id], md5="0" * 32)
-    assert error_of(raised)["param"] == "md5"
-    right = hashlib.md5(b"abcdef").hexdigest()
+    assert error_of(raised) == {
+        "message": f"The md5 of the parts ({right}) does not match the md5 given ({'0' * 32}).",
+        "type": "invalid_request_error",
+        "param": "md5",
+        "code": None,
+    }
     assert client.uploads.complete(upload.id, part_ids=[part.id, second.id], md5=right).file
+
+
+def test_cancelling_answers_the_cancelled_upload_and_frees_its_parts(
+    client: openai.OpenAI, mockfiles: MockFiles
+) -> None:
+    upload = new_upload(client, 4)
+    client.uploads.parts.create(upload.id, data=b"ab")
+    cancelled = client.uploads.cancel(upload.id)
+    assert (cancelled.id, cancelled.status, cancelled.file) == (upload.id, "cancelled", None)
+    assert cancelled.expires_at == upload.expires_at
+    held = mockfiles.uploads.find(upload.id)
+    assert held is not None
+    assert held.parts == {}
+
+
+def test_parts_adding_up_to_more_than_declared_are_refused_at_completion(
+    client: openai.OpenAI,
+) -> None:
+    upload = new_upload(client, 2)
+    part = client.uploads.parts.create(upload.id, data=b"abc")
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.uploads.complete(upload.id, part_ids=[part.id])
+    assert error_of(raised)["message"] == (
+        "The parts add up to 3 bytes, but the Upload was created for 2 bytes."
+    )
+
+
+def test_the_default_part_limit_is_64_mib(mockfiles: MockFiles) -> None:
+    assert mockfiles.limits.part_bytes == 64 * MiB
+    client = mockfiles.client()
+    upload = new_upload(client, 64 * MiB + 1)
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.uploads.parts.create(upload.id, data=b"x" * (64 * MiB + 1))
+    assert error_of(raised)["message"] == "The part is larger than the 64 MB a part may hold."
 
 
 def test_state_violations_are_400s(client: openai.OpenAI) -> None:
@@ -289,11 +331,19 @@ def test_a_pending_upload_expires_an_hour_after_creation(
     client.uploads.parts.create(upload.id, data=b"b")
     mockfiles.clock.set(upload.expires_at)
     assert mockfiles.uploads.pending() == []
-    with pytest.raises(openai.BadRequestError) as raised:
-        client.uploads.parts.create(upload.id, data=b"c")
-    assert "its status is 'expired'" in error_of(raised)["message"]
-    with pytest.raises(openai.BadRequestError):
-        client.uploads.complete(upload.id, part_ids=[part.id])
+    held = mockfiles.uploads.find(upload.id)
+    assert held is not None
+    assert (held.status, held.parts) == ("expired", {})  # its parts are freed
+    for action, call in (
+        ("add parts to", lambda: client.uploads.parts.create(upload.id, data=b"c")),
+        ("complete", lambda: client.uploads.complete(upload.id, part_ids=[part.id])),
+        ("cancel", lambda: client.uploads.cancel(upload.id)),
+    ):
+        with pytest.raises(openai.BadRequestError) as raised:
+            call()
+        assert error_of(raised)["message"] == (
+            f"Cannot {action} Upload {upload.id}: its status is 'expired', not 'pending'."
+        )
 
 
 def test_the_quota_is_checked_at_completion(client: openai.OpenAI, mockfiles: MockFiles) -> None:
