@@ -283,6 +283,9 @@ def is_present(client: openai.OpenAI, file_id: str) -> bool:
 
 @contextmanager
 def fake_clock(mock: MockFiles) -> Iterator[Callable[[float], None]]:
+    # On a whole second: created_at truncates, so a file made at x.99 would otherwise expire
+    # 3599.01 s later. Time still flows; the test needs less than a second of it.
+    mock.clock.set(START)
     yield mock.clock.advance
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import openai
 import pytest
+import time_machine
 
 from mockfiles import MockFiles
 from mockfiles.limits import GiB, Limits, MiB, TiB, human_size
@@ -157,6 +159,12 @@ def test_quotas_are_per_project(mockfiles: MockFiles) -> None:
 def test_the_upload_rate_is_per_key_per_minute_of_the_fakes_clock(
     client: openai.OpenAI, mockfiles: MockFiles
 ) -> None:
+    # Real time stands still (in the server thread too), so the window's edges are exact.
+    with time_machine.travel(datetime(2026, 3, 1, tzinfo=timezone.utc), tick=False):
+        check_the_upload_rate(client, mockfiles)
+
+
+def check_the_upload_rate(client: openai.OpenAI, mockfiles: MockFiles) -> None:
     for _ in range(3):  # limit - 1, then the limit itself
         client.files.create(file=b"x", purpose="vision")
     mockfiles.clock.advance(20)
