@@ -91,6 +91,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "mockfiles_chaos", "default for --mockfiles-chaos (0 = off)", type="string", default="0"
     )
+    parser.addini(
+        "mockfiles_seed", "default for --mockfiles-seed (empty = random)", type="string", default=""
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,6 +103,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "(seed, organization, project, api_key, now)",
     )
     seed = config.getoption("mockfiles_seed")
+    if seed is None and str(config.getini("mockfiles_seed")).strip():
+        try:
+            seed = int(str(config.getini("mockfiles_seed")).strip())
+        except ValueError:
+            raise pytest.UsageError(
+                "the mockfiles_seed ini option must be a whole number"
+            ) from None
     worker_input = getattr(config, "workerinput", None)
     if seed is None and worker_input is not None and "mockfiles_seed" in worker_input:
         seed = int(worker_input["mockfiles_seed"])

@@ -265,3 +265,13 @@ def test_chaos_passes_code_that_retries_and_fails_code_that_does_not_reproducibl
     [printed] = re.findall(r"mockfiles: seed (\d+)", unseeded.stdout.str())
     again = run_chaos_suite(pytester, monkeypatch, 0, f"--mockfiles-seed={printed}")
     assert failed_tests(again) == failed_tests(unseeded)
+
+
+def test_the_ini_file_may_set_the_seed_and_the_chaos(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmockfiles_seed = 1234\nmockfiles_chaos = 0.25\n")
+    pytester.makepyfile("def test_nothing(mockfiles):\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["mockfiles: seed 1234 (reproduce with --mockfiles-seed=1234), chaos 0.25"]
+    )
