@@ -96,26 +96,35 @@ def timed_upload(client: openai.OpenAI, path: Path, data: bytes, source: str) ->
     return elapsed
 
 
-def upload_once(path: Path, data: bytes, source: str) -> tuple[float, float, float]:
+def minor_faults(pid: int) -> int:
+    # Field 10 of /proc/PID/stat (after the command name): minor page faults so far.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+
+
+def upload_once(path: Path, data: bytes, source: str) -> tuple[float, float, float, float]:
     """Two uploads into a freshly started server.
 
     Returns the first upload's seconds (cold: it lands in memory the process never touched,
     paying a page fault per 4 KiB), the peak memory growth it caused as a multiple of the file
-    size, and the second upload's seconds (warm: after a delete, as in a long test session).
+    size, the page faults it took per 4 KiB of the file (1.0 is the floor: each page of the
+    stored bytes touched once), and the second upload's seconds (warm: after a delete, as in a
+    long test session).
     """
     server, url = start([sys.executable, "-m", "mockfiles", "serve"])
     client = openai.OpenAI(base_url=url, api_key="sk-bench", max_retries=0)
     try:
         before = rss_kib(server.pid, "VmRSS")
+        faults = minor_faults(server.pid)
         reset_peak(server.pid)
         cold = timed_upload(client, path, data, source)
         growth = (rss_kib(server.pid, "VmHWM") - before) * 1024 / len(data)
+        per_page = (minor_faults(server.pid) - faults) / (len(data) / 4096)
         warm = timed_upload(client, path, data, source)
     finally:
         client.close()
         server.terminate()
         server.wait(5)
-    return cold, growth, warm
+    return cold, growth, per_page, warm
 
 
 def bench_uploads(sizes: list[int], reps: int) -> None:
@@ -125,7 +134,7 @@ def bench_uploads(sizes: list[int], reps: int) -> None:
     print("ratios are to the loopback figure)")
     print(
         f"{'size':>8} {'source':>6} {'loopback MB/s':>14} {'cold MB/s':>10} {'(range)':>11} "
-        f"{'ratio':>6} {'warm MB/s':>10} {'ratio':>6} {'peak growth':>12}"
+        f"{'ratio':>6} {'warm MB/s':>10} {'ratio':>6} {'peak growth':>12} {'faults/page':>12}"
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -134,14 +143,15 @@ def bench_uploads(sizes: list[int], reps: int) -> None:
                 path = Path(tmp) / f"bench-{size_mib}.jsonl"
                 path.write_bytes(data)
                 for source in ("file", "bytes"):
-                    colds, warms, loops, growths = [], [], [], []
+                    colds, warms, loops, growths, faults = [], [], [], [], []
                     for _ in range(reps):
                         # Side by side: the loopback figure is taken right before each upload.
                         loops.append(loopback_send(int(port_text), data))
-                        cold, growth, warm = upload_once(path, data, source)
+                        cold, growth, per_page, warm = upload_once(path, data, source)
                         colds.append(cold)
                         warms.append(warm)
                         growths.append(growth)
+                        faults.append(per_page)
                     loop_rate, cold_rate, warm_rate = (
                         len(data) / statistics.median(times) / 1e6
                         for times in (loops, colds, warms)
@@ -152,7 +162,8 @@ def bench_uploads(sizes: list[int], reps: int) -> None:
                     print(
                         f"{size_mib:>5}MiB {source:>6} {loop_rate:>14.0f} {cold_rate:>10.0f} "
                         f"{spread:>11} {cold_rate / loop_rate:>6.2f} {warm_rate:>10.0f} "
-                        f"{warm_rate / loop_rate:>6.2f} {statistics.median(growths):>11.2f}x"
+                        f"{warm_rate / loop_rate:>6.2f} {statistics.median(growths):>11.2f}x "
+                        f"{statistics.median(faults):>12.2f}"
                     )
     finally:
         discard.terminate()
