@@ -100,6 +100,18 @@ def _as_if_over_a_socket(httpx: ModuleType, request: Any, fault: TransportFault)
     )
 
 
+def _http_client_for(base_url: str | None, app: WSGIApplication, asynchronous: bool) -> Any:
+    """The SDK's default HTTP client, in-process into ``app`` when ``base_url`` is ``None``."""
+    import openai
+
+    factory = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
+    if base_url is None:
+        in_process = _in_process_transport_classes(sdk_httpx())[1 if asynchronous else 0]
+        return factory(transport=in_process(app))
+    # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms).
+    return factory(verify=False)
+
+
 def make_client(
     *,
     base_url: str | None,
@@ -109,19 +121,16 @@ def make_client(
     **kwargs: Any,
 ) -> OpenAI:
     """A sync client: over a socket to ``base_url``, or in-process into ``app`` when
-    ``base_url`` is ``None``."""
+    ``base_url`` is ``None``. An ``http_client`` given in ``kwargs`` is used as it is."""
     import openai
 
-    if base_url is None:
-        transport = _in_process_transport_classes(sdk_httpx())[0](app)
-        http_client = openai.DefaultHttpxClient(transport=transport)
-        base_url = IN_PROCESS_BASE_URL
-    else:
-        # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms).
-        http_client = openai.DefaultHttpxClient(verify=False)
-    kwargs.setdefault("http_client", http_client)
+    if "http_client" not in kwargs:
+        kwargs["http_client"] = _http_client_for(base_url, app, asynchronous=False)
     return openai.OpenAI(
-        api_key=api_key, base_url=base_url, _strict_response_validation=strict, **kwargs
+        api_key=api_key,
+        base_url=base_url or IN_PROCESS_BASE_URL,
+        _strict_response_validation=strict,
+        **kwargs,
     )
 
 
@@ -136,13 +145,11 @@ def make_async_client(
     """The async twin of ``make_client``."""
     import openai
 
-    if base_url is None:
-        transport = _in_process_transport_classes(sdk_httpx())[1](app)
-        http_client = openai.DefaultAsyncHttpxClient(transport=transport)
-        base_url = IN_PROCESS_BASE_URL
-    else:
-        http_client = openai.DefaultAsyncHttpxClient(verify=False)
-    kwargs.setdefault("http_client", http_client)
+    if "http_client" not in kwargs:
+        kwargs["http_client"] = _http_client_for(base_url, app, asynchronous=True)
     return openai.AsyncOpenAI(
-        api_key=api_key, base_url=base_url, _strict_response_validation=strict, **kwargs
+        api_key=api_key,
+        base_url=base_url or IN_PROCESS_BASE_URL,
+        _strict_response_validation=strict,
+        **kwargs,
     )
