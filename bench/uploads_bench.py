@@ -22,19 +22,9 @@ import time
 from pathlib import Path
 
 import openai
+from upload_bench import reset_peak, rss_kib  # the same /proc readings
 
 MiB = 1024 * 1024
-
-
-def status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise LookupError(field)
-
-
-def reset_peak(pid: int) -> None:
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def one_upload(path: Path, size: int, part_size: int) -> tuple[float, float, float]:
@@ -49,7 +39,7 @@ def one_upload(path: Path, size: int, part_size: int) -> tuple[float, float, flo
         try:
             with openai.OpenAI(base_url=url, api_key="sk-bench", max_retries=0) as client:
                 client.files.list()
-                before = status_kib(server.pid, "VmRSS")
+                before = rss_kib(server.pid, "VmRSS")
                 reset_peak(server.pid)
                 started = time.perf_counter()
                 upload = client.uploads.create(
@@ -59,11 +49,11 @@ def one_upload(path: Path, size: int, part_size: int) -> tuple[float, float, flo
                 with path.open("rb") as handle:
                     while chunk := handle.read(part_size):
                         part_ids.append(client.uploads.parts.create(upload.id, data=chunk).id)
-                parts_peak = status_kib(server.pid, "VmHWM")
+                parts_peak = rss_kib(server.pid, "VmHWM")
                 reset_peak(server.pid)
                 done = client.uploads.complete(upload.id, part_ids=part_ids)
                 elapsed = time.perf_counter() - started
-                complete_peak = status_kib(server.pid, "VmHWM")
+                complete_peak = rss_kib(server.pid, "VmHWM")
                 assert done.file is not None
                 assert done.file.bytes == size
                 whole_peak = max(complete_peak, parts_peak)

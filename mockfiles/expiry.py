@@ -9,10 +9,10 @@ field's dotted path as ``param``; that wording is inferred.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from mockfiles.errors import InvalidRequest
+from mockfiles.model import parse_decimal
 
 EXPIRES_AFTER_MIN = 3_600
 EXPIRES_AFTER_MAX = 2_592_000
@@ -20,8 +20,6 @@ ANCHORS = ("created_at",)
 
 #: Seconds after creation at which files of a purpose expire when the client sets nothing.
 DEFAULT_LIFETIMES: Mapping[str, int] = {"batch": 2_592_000}
-
-_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
 
 
 def expires_at(
@@ -61,8 +59,9 @@ def _lifetime(expires_after: Mapping[str, object]) -> int:
 def _integer(raw: object) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
-        return int(raw)
+    value = parse_decimal(raw, max_length=31) if isinstance(raw, str) else None
+    if value is not None:
+        return value
     raise _seconds_error(f"{raw!r} is not of type 'integer'")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,19 @@ SYSTEM_PURPOSES: tuple[str, ...] = ("assistants_output", "batch_output", "fine-t
 DOWNLOADABLE_PURPOSES: frozenset[str] = frozenset(
     {"batch", "vision", "assistants_output", "batch_output", "fine-tune-results"}
 )
+
+
+def parse_decimal(text: str, max_length: int) -> int | None:
+    """A whole number written in plain decimal digits (an optional sign, no ``_``, no other
+    scripts' digits, as ``int()`` would take), or ``None``. Text longer than ``max_length`` is
+    no number here: ``int()`` refuses more than 4300 digits anyway."""
+    text = text.strip()
+    if len(text) > max_length or not _DECIMAL.fullmatch(text):
+        return None
+    return int(text)
+
+
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
 
 
 class Content:

@@ -18,7 +18,7 @@ from mockfiles import MockFiles
 from mockfiles.clock import Clock
 from mockfiles.errors import InvalidRequest
 from mockfiles.ids import IdFactory
-from mockfiles.model import UPLOADABLE_PURPOSES, Content
+from mockfiles.model import UPLOADABLE_PURPOSES, Content, FileObject
 from mockfiles.store import FileStore, Usage
 
 HOUR = 3_600
@@ -27,8 +27,19 @@ START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def store() -> FileStore:
-    return FileStore(Clock(START), IdFactory(seed=1))
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def store(clock: Clock) -> FileStore:
+    return FileStore(clock, IdFactory(seed=1))
+
+
+def put(store: FileStore, name: str, data: bytes, **kw: Any) -> FileObject:
+    return store.create(
+        "p", filename=name, purpose="vision", content=Content.from_bytes(data), **kw
+    )
 
 
 @pytest.fixture(params=["socket", "in-process"])
@@ -121,16 +132,10 @@ def test_bad_expires_after_is_refused_naming_the_field(
     assert store.files() == []
 
 
-def test_a_file_expires_exactly_when_the_clock_reaches_expires_at() -> None:
-    clock = Clock(START)
-    store = FileStore(clock, IdFactory(seed=1))
-    created = store.create(
-        "p",
-        filename="f",
-        purpose="vision",
-        content=Content.from_bytes(b"abc"),
-        expires_after=after(HOUR),
-    )
+def test_a_file_expires_exactly_when_the_clock_reaches_expires_at(
+    clock: Clock, store: FileStore
+) -> None:
+    created = put(store, "f", b"abc", expires_after=after(HOUR))
     assert created.expires_at is not None
     clock.set(created.expires_at - 1)
     assert store.retrieve("p", created.id) == created
@@ -142,17 +147,11 @@ def test_a_file_expires_exactly_when_the_clock_reaches_expires_at() -> None:
     assert store.files() == []
 
 
-def test_a_cursor_naming_an_expired_file_still_marks_its_place() -> None:
-    clock = Clock(START)
-    store = FileStore(clock, IdFactory(seed=1))
-    short = store.create(
-        "p",
-        filename="a",
-        purpose="vision",
-        content=Content.from_bytes(b"a"),
-        expires_after=after(HOUR),
-    )
-    kept = store.create("p", filename="b", purpose="vision", content=Content.from_bytes(b"b"))
+def test_a_cursor_naming_an_expired_file_still_marks_its_place(
+    clock: Clock, store: FileStore
+) -> None:
+    short = put(store, "a", b"a", expires_after=after(HOUR))
+    kept = put(store, "b", b"b")
     clock.advance(HOUR)
     assert [f.id for f in store.list("p", order="asc", after=short.id).data] == [kept.id]
 

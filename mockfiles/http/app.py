@@ -128,6 +128,7 @@ class FilesApp:
         fault: Fault | None = None
         operation: str | None = "unknown"
         known_caller = False
+        attempt = _attempt(request)
         try:
             endpoint, args = self._route(request)
             if endpoint in CONTROL_VIEWS:  # the control plane needs no key, and is not journaled
@@ -138,7 +139,7 @@ class FilesApp:
                 caller = self._authenticate(request)
                 known_caller = True
                 fault = mock.faults.draw(
-                    endpoint, caller.project, caller.api_key, _attempt(request), caller.organization
+                    endpoint, caller.project, caller.api_key, attempt, caller.organization
                 )
                 if fault is not None and fault.error is not None:
                     raise fault.error
@@ -187,11 +188,11 @@ class FilesApp:
                 Call(
                     operation=operation,
                     method=request.method,
-                    path=_path_as_sent(request),
+                    path=request.environ.get(_SENT_PATH) or request.path,
                     project=caller.project if known_caller else None,
                     status=response.status_code if answered else None,
                     fault=fault.name if fault else None,
-                    attempt=_attempt(request),
+                    attempt=attempt,
                     started=started,
                     duration_ms=(time.perf_counter() - started) * 1000,
                     request_id=request_id,
@@ -202,7 +203,7 @@ class FilesApp:
         return response
 
     def _route(self, request: Request) -> tuple[str, dict[str, str]]:
-        sent = _path_as_sent(request)
+        sent = request.environ[_SENT_PATH] = _path_as_sent(request)
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
             if sent.startswith("//"):
@@ -266,6 +267,10 @@ class TransportFault(Exception):  # noqa: N818 - an instruction to the server, n
         self.kind = kind
         self.seconds = seconds
         self.response = response
+
+
+#: Where ``_route`` leaves the path as sent, for the journal.
+_SENT_PATH = "mockfiles.sent_path"
 
 
 def _attempt(request: Request) -> int:

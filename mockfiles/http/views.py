@@ -5,7 +5,6 @@ Views hold no rules of their own; the store decides, the views translate.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from mockfiles.errors import InvalidRequest, RequiredProperty
 from mockfiles.http.forms import read_form
 from mockfiles.http.render import bytes_response, json_response
+from mockfiles.model import parse_decimal
 from mockfiles.rate import RateLimiter
 from mockfiles.store import LIST_LIMIT_DEFAULT, FileStore
 from mockfiles.uploads import UploadStore
@@ -107,16 +107,10 @@ def file_content(ctx: Context, request: Request, args: dict[str, str]) -> Respon
 def _integer(raw: str | None, name: str, default: int) -> int:
     if raw is None:
         return default
-    text = raw.strip()
-    # Only plain decimal digits: int() would also take "1_000" and "٣", and refuses numbers
-    # of more than 4300 digits; anything that long is refused here as not an integer.
-    if len(text) > _MAX_DIGITS or not _DIGITS.fullmatch(text):
+    value = parse_decimal(raw, max_length=100)
+    if value is None:
         raise InvalidRequest(f"{raw!r} is not of type 'integer' - {name!r}", param=name)
-    return int(text)
-
-
-_DIGITS = re.compile(r"[+-]?[0-9]+")
-_MAX_DIGITS = 100
+    return value
 
 
 #: Operation name → view. The same names are the routes' endpoints, the journal's operations
