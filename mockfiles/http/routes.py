@@ -3,9 +3,10 @@
 Binding a ``MapAdapter`` per request costs more than the rest of a retrieve, and these routes
 are few and fixed, so ``Router`` compiles the map once into a dict of literal paths and a short
 list of templates per segment count. The semantics are werkzeug's for these rules (the tests
-compare both on many paths): slashes are literal (``/v1/files/`` and ``//v1/files`` match
-nothing; no redirects), a ``<name>`` is one non-empty segment, ``HEAD`` goes where ``GET`` goes,
-and a path or method that matches no rule matches nothing.
+compare both on many paths): slashes are literal (``/v1/files/`` matches nothing, no
+redirects; only extra leading slashes are ignored, as werkzeug does, and the app refuses a
+path sent with them before routing), a ``<name>`` is one non-empty segment, ``HEAD`` goes
+where ``GET`` goes, and a path or method that matches no rule matches nothing.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Router:
         for rule in url_map.iter_rules():
             methods = rule.methods or ()
             segments = rule.rule.split("/")
-            if not any(segment.startswith("<") for segment in segments):
+            if not any("<" in segment for segment in segments):
                 by_method = self._literal.setdefault(rule.rule, {})
                 for method in methods:
                     by_method[method] = str(rule.endpoint)
@@ -81,6 +82,8 @@ class Router:
 
     def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
         """The endpoint and its arguments, or ``None`` for a path or method no rule takes."""
+        if path.startswith("//"):  # werkzeug ignores extra leading slashes
+            path = "/" + path.lstrip("/")
         by_method = self._literal.get(path)
         if by_method is not None:
             endpoint = by_method.get(method)
