@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import Client
 
 from mockfiles import MockFiles
-from mockfiles.http.render import attachment
+from mockfiles.http.render import attachment, json_bytes
 
 AUTH = {"Authorization": "Bearer sk-test"}
 
@@ -177,3 +177,30 @@ def test_a_created_file_is_byte_exact_over_a_socket(mockfiles: MockFiles) -> Non
         )
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"a": []},
+        {"a": {}, "b": [{}], "c": [[], [1, [2, {"d": None}]]]},
+        {"n": 0, "neg": -12, "big": 2**70, "f": 1.5, "tiny": 1e-300, "t": True, "no": False},
+        {"text": 'quote " back \\ nl \n tab \t nul \x00 ü 你好 \u2028 😀', "e": ""},
+        {"tuple": (1, "x"), "nested": {"deeper": {"deepest": ["a", "b"]}}},
+    ],
+)
+@pytest.mark.parametrize("indent", [2, 4])
+def test_the_fast_encoder_writes_what_json_writes(payload: dict[str, Any], indent: int) -> None:
+    expected = json.dumps(payload, indent=indent, ensure_ascii=False).encode() + b"\n"
+    assert json_bytes(payload, indent) == expected
+
+
+def test_values_the_fast_encoder_does_not_know_go_to_json() -> None:
+    class Number(int):
+        pass
+
+    payload = {"sub": Number(3), "nested": {1: "int key"}}
+    assert json_bytes(payload) == json.dumps(payload, indent=2).encode() + b"\n"
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        json_bytes({"nan": float("nan")})
