@@ -11,7 +11,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from helpers import control, serve_cli
+from helpers import control
 from werkzeug.test import Client
 
 from mockfiles import MockFiles
@@ -199,12 +199,6 @@ def test_a_control_token_is_required_when_set() -> None:
     assert client.get("/v1/files", headers={"Authorization": "Bearer sk-any"}).status_code == 200
 
 
-def test_serve_takes_a_control_token() -> None:
-    with serve_cli("--control-token", "t0ken") as (_, url):
-        assert control(url, "GET", "clock").status == 401
-        assert control(url, "POST", "reset", token="t0ken").status == 200
-
-
 def test_binding_beyond_loopback_is_warned_about() -> None:
     for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
         assert network_warning(host, None) is None
@@ -236,12 +230,13 @@ def test_bugs_are_listed_and_cleared_over_http(
     assert mock.bugs == []
 
 
-def test_serve_prints_each_bug_to_stderr_as_it_happens() -> None:
+def test_serve_prints_each_bug_to_stderr_and_takes_a_control_token() -> None:
+    """One process for both (each costs a Python start-up)."""
     script = (
         "import sys; from mockfiles import cli; from mockfiles.http import app\n"
         "def broken(*args): raise RuntimeError('the list is on fire')\n"
         "app.OPERATION_VIEWS['files.list'] = broken\n"
-        "sys.exit(cli.main(['serve']))\n"
+        "sys.exit(cli.main(['serve', '--control-token', 't0ken']))\n"
     )
     with subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -258,6 +253,14 @@ def test_serve_prints_each_bug_to_stderr_as_it_happens() -> None:
             connection.close()
             assert process.stderr.readline() == "mockfiles failed on GET /v1/files:\n"
             assert process.stderr.readline() == "Traceback (most recent call last):\n"
+            assert control(url, "GET", "clock").status == 401
+            assert control(url, "POST", "reset", token="t0ken").status == 200
         finally:
             process.terminate()
             process.wait(10)
+
+
+@pytest.mark.mockfiles(control_token="marked")
+def test_the_marker_sets_a_control_token(mockfiles: MockFiles) -> None:
+    assert control(mockfiles.url, "GET", "clock").status == 401
+    assert control(mockfiles.url, "GET", "clock", token="marked").status == 200
