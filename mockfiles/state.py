@@ -10,6 +10,7 @@ plane both call them. No HTTP and no pytest here.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,10 @@ class FakeState:
             self._bugs.append(bug)
         report = self.on_bug
         if report is not None:
-            report(bug)
+            # A failing reporter must not turn the 500 into a dropped connection: the bug
+            # stays listed either way.
+            with contextlib.suppress(Exception):
+                report(bug)
 
     @property
     def bugs(self) -> list[Bug]:

@@ -101,7 +101,8 @@ class FilesApp:
                 self._view(exchange)
         except Exception as raised:  # noqa: BLE001 - every failure is answered, in JSON
             self._refuse(exchange, raised)
-        self._drain(exchange)
+        if _body_still_readable(exchange):
+            self._drain(exchange.request)
         self._stamp(exchange)
         self._record(exchange)
         return self._deliver(exchange)
@@ -198,13 +199,10 @@ class FilesApp:
             self._record_bug(exchange.request, failed)
             exchange.response = error_response(InternalServerError())
 
-    def _drain(self, exchange: Exchange) -> None:
+    @staticmethod
+    def _drain(request: Request) -> None:
         """Read what is left of the body, so the client sees the answer (not a reset socket)
         and the connection can serve its next request. Nothing read here is kept."""
-        fault = exchange.fault
-        if isinstance(exchange.error, UnreadableBody) or (fault and fault.transport == "reset"):
-            return
-        request = exchange.request
         try:
             stream = request.stream
             # read() rather than a reused buffer: an empty body then costs no allocation.
@@ -274,6 +272,15 @@ class FilesApp:
                 traceback="".join(traceback.format_exception(error)),
             )
         )
+
+
+def _body_still_readable(exchange: Exchange) -> bool:
+    """Whether the rest of the body can be read: not after it broke off, nor when a ``reset``
+    fault is about to drop the connection."""
+    fault = exchange.fault
+    return not isinstance(exchange.error, UnreadableBody) and not (
+        fault is not None and fault.transport == "reset"
+    )
 
 
 class TransportFault(Exception):  # noqa: N818 - an instruction to the server, not an error
