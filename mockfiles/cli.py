@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import ipaddress
 import signal
 import sys
 import threading
@@ -14,6 +16,7 @@ from mockfiles.errors import APIError
 from mockfiles.facade import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, MockFiles
 from mockfiles.limits import Limits
 from mockfiles.server import MockServer
+from mockfiles.state import Bug
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RATE",
         help="fail this share of first attempts with random retryable errors",
     )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on every control-plane (/_mockfiles/*) request",
+    )
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(
@@ -91,9 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             keys=keys,
             faults=args.fault,
             chaos=args.chaos,
+            control_token=args.control_token,
         )
     except (ValueError, APIError) as error:
         parser.error(str(error))
+    mock.state.on_bug = _print_bug
+    warning = network_warning(args.host, args.control_token)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     server = MockServer(host=args.host, port=args.port)
     stop = threading.Event()
 
@@ -114,6 +127,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.detach()
         server.stop()
     return 0
+
+
+def _print_bug(bug: Bug) -> None:
+    """Tell the person running ``mockfiles serve`` at once: the client only sees a 500."""
+    # A closed stderr must not fail the request; the bug stays listed at /_mockfiles/bugs.
+    with contextlib.suppress(OSError, ValueError):
+        print(bug.describe(), file=sys.stderr, flush=True)
+
+
+def network_warning(host: str, control_token: str | None) -> str | None:
+    """What to say when ``host`` is not a loopback address: anyone who can reach it can drive
+    the control plane."""
+    if _is_loopback(host):
+        return None
+    return (
+        f"mockfiles: WARNING: listening on {host}, not a loopback address: the control plane "
+        "(/_mockfiles/*: reset, clock, keys, faults) is reachable from the network"
+        + ("" if control_token else "; pass --control-token TOKEN to require a token")
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: whatever it resolves to, say so
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

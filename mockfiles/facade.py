@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from mockfiles.clock import Clock, to_epoch
 from mockfiles.faults import FaultPlan
-from mockfiles.http.app import Bug, FilesApp
+from mockfiles.http.app import FilesApp
 from mockfiles.ids import IdFactory
 from mockfiles.journal import Call, Journal
-from mockfiles.keys import KeyRing, header_safe
+from mockfiles.keys import KeyRing
 from mockfiles.limits import Limits
 from mockfiles.model import FileObject
 from mockfiles.rate import RateLimiter
+from mockfiles.state import Bug, FakeState
 from mockfiles.store import FileStore, Usage
 from mockfiles.uploads import UploadStore
 
@@ -64,6 +65,9 @@ class MockFiles:
         A probability: each first attempt of any operation fails with a random retryable error
         (429, 500, 502, 503 asking for a 5 ms wait); retries are never failed by chaos, so code
         that retries stays green. The pytest option ``--mockfiles-chaos`` sets it for every test.
+    ``control_token``
+        When given, every request to the control plane (``/_mockfiles/*``) must carry
+        ``Authorization: Bearer <control_token>``.
     """
 
     def __init__(
@@ -78,16 +82,26 @@ class MockFiles:
         keys: Mapping[str, str | Mapping[str, Any]] | None = None,
         faults: Sequence[str | Mapping[str, Any]] | None = None,
         chaos: float = 0.0,
+        control_token: str | None = None,
     ) -> None:
-        self.organization = header_safe(organization, "organization")
-        self.project = header_safe(project, "project")
-        self.clock = Clock(now)
-        self.ids = IdFactory(seed)
-        self.keys = KeyRing()
-        self.rates = RateLimiter(self.clock)
-        self.journal = Journal()
+        #: The domain state the HTTP app is handed; the attributes below are its parts.
+        self.state = FakeState(
+            seed=seed,
+            organization=organization,
+            project=project,
+            now=now,
+            limits=limits,
+            control_token=control_token,
+        )
+        self.clock: Clock = self.state.clock
+        self.ids: IdFactory = self.state.ids
+        self.keys: KeyRing = self.state.keys
+        self.rates: RateLimiter = self.state.rates
+        self.journal: Journal = self.state.journal
         #: Fault rules: ``mock.faults.add("files.create", "rate_limit", times=2)``.
-        self.faults = FaultPlan(self.ids.seed)
+        self.faults: FaultPlan = self.state.faults
+        self.store: FileStore = self.state.store
+        self.uploads: UploadStore = self.state.uploads
         for rule in faults or ():
             if isinstance(rule, str):
                 self.faults.add_spec(rule)
@@ -95,15 +109,13 @@ class MockFiles:
                 self.faults.add(**rule)
         if chaos:
             self.faults.add("*", "chaos", probability=chaos, first_attempts_only=True)
-        self.store = FileStore(self.clock, self.ids, _limits(limits))
-        self.uploads = UploadStore(self.clock, self.ids, self.store)
         for key, grant in (keys or {}).items():
             if isinstance(grant, str):
                 self.add_key(key, project=grant)
             else:
                 self.add_key(key, **grant)
         self.api_key = api_key or next(iter(keys or {}), DEFAULT_API_KEY)
-        self.app = FilesApp(self)
+        self.app = FilesApp(self.state)
         self._server: MockServer | None = None
         self._clients: list[OpenAI] = []
         self._freezers: list[Any] = []
@@ -115,6 +127,16 @@ class MockFiles:
     @property
     def seed(self) -> int:
         return self.ids.seed
+
+    @property
+    def organization(self) -> str:
+        """Whom requests act for when they send no ``OpenAI-Organization`` header."""
+        return self.state.organization
+
+    @property
+    def project(self) -> str:
+        """Where requests act when they send no ``OpenAI-Project`` header."""
+        return self.state.project
 
     # -- reaching the fake ---------------------------------------------------------------
 
@@ -198,13 +220,13 @@ class MockFiles:
     @property
     def bugs(self) -> list[Bug]:
         """Exceptions the fake raised while answering (each also answered as a JSON 500)."""
-        return self.app.bugs
+        return self.state.bugs
 
     def check(self) -> None:
         """Raise ``FakeBugError`` if the fake failed on any request so far."""
-        bugs = self.app.bugs
+        bugs = self.state.bugs
         if bugs:
-            self.app.clear_bugs()
+            self.state.clear_bugs()
             raise FakeBugError("\n".join(bug.describe() for bug in bugs)) from bugs[0].error
 
     def close(self) -> None:
@@ -222,11 +244,11 @@ class MockFiles:
     @property
     def limits(self) -> Limits:
         """The limits in force; assign a ``Limits`` or a mapping of fields to change."""
-        return self.store.limits
+        return self.state.limits
 
     @limits.setter
     def limits(self, value: Limits | Mapping[str, int]) -> None:
-        self.store.limits = _limits(value, self.store.limits)
+        self.state.limits = value
 
     def add_key(
         self,
@@ -237,7 +259,7 @@ class MockFiles:
         """Register an API key for a project (or several; the first is where it acts when a
         request names none) and an organization, the fake's defaults unless given. From then
         on unknown keys get the real 401 ``invalid_api_key``."""
-        self.keys.add(key, project or self.project, organization or self.organization)
+        self.state.add_key(key, project, organization)
 
     def add_file(
         self,
@@ -281,7 +303,7 @@ class MockFiles:
     def usage(self, project: str | None = None) -> Usage:
         """What a project (the default one unless named) stores now: bytes and file count.
         Deleted and expired files no longer count."""
-        return self.store.usage(self.project if project is None else project)
+        return self.state.usage(project)
 
     def freeze(self, when: datetime | float | str | None = None, **kwargs: Any) -> Any:
         """Freeze the process's time with freezegun: the test's and the fake's together.
@@ -306,12 +328,7 @@ class MockFiles:
     def reset(self) -> None:
         """Empty the fake: no files or uploads in any project, no upload counts, no journal, no
         recorded bugs, and the clock back where it started. Keys, limits and fault rules stay."""
-        self.store.reset()
-        self.uploads.reset()
-        self.rates.reset()
-        self.journal.clear()
-        self.clock.rewind()
-        self.app.clear_bugs()
+        self.state.reset()
 
     # -- internals -----------------------------------------------------------------------
 
@@ -322,9 +339,3 @@ class MockFiles:
 
     def _served_by(self, server: MockServer | None) -> None:
         self._server = server
-
-
-def _limits(value: Limits | Mapping[str, int] | None, base: Limits | None = None) -> Limits:
-    if isinstance(value, Limits):
-        return value
-    return (base or Limits()).replace(value or {})

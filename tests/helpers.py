@@ -36,15 +36,20 @@ class Answer(NamedTuple):
     body: Any
 
 
-def control(url: str, method: str, name: str, body: object = None) -> Answer:
+def control(
+    url: str, method: str, name: str, body: object = None, *, token: str | None = None
+) -> Answer:
     """Call the control plane's ``/_mockfiles/<name>`` of the server at ``url`` (its base URL,
-    with or without ``/v1``)."""
+    with or without ``/v1``), as its owner does: POSTs declared JSON (with a body or not), the
+    control token when given."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         f"{url.removesuffix('/v1')}/_mockfiles/{name}", data=data, method=method
     )
-    if data is not None:
+    if data is not None or method == "POST":
         request.add_header("Content-Type", "application/json")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return Answer(response.status, json.loads(response.read()))

@@ -142,8 +142,13 @@ def served() -> Iterator[str]:
 
 def test_serve_takes_keys_and_limits_and_the_control_plane_changes_them(served: str) -> None:
     assert control(served, "GET", "limits").body["storage_bytes"] == 10
+    # Listed masked, as the real API masks keys in its 401.
     assert control(served, "GET", "keys").body["data"] == [
-        {"key": ALPHA, "projects": ["proj_alpha"], "organization": "org-one"}
+        {
+            "key": "sk-proj-******************cdef",
+            "projects": ["proj_alpha"],
+            "organization": "org-one",
+        }
     ]
     with openai.OpenAI(base_url=served, api_key=ALPHA, max_retries=0) as alpha:
         with pytest.raises(openai.BadRequestError):

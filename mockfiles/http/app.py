@@ -1,4 +1,4 @@
-"""The WSGI application: route → authenticate → view → answer, with one error boundary.
+"""The WSGI application: route → authenticate → fault → view → drain → stamp → record.
 
 Every answer is JSON in the real API's shape (or a file's raw bytes): werkzeug's own HTTP
 errors are translated, and any other exception is a bug in the fake, answered as a JSON 500
@@ -8,15 +8,13 @@ and recorded so the test that caused it fails.
 from __future__ import annotations
 
 import base64
-import threading
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import ClientDisconnected, HTTPException
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from mockfiles.errors import (
@@ -28,48 +26,16 @@ from mockfiles.errors import (
     UnreadableBody,
 )
 from mockfiles.faults import Fault
-from mockfiles.http.control import CONTROL_VIEWS
+from mockfiles.http.control import CONTROL_VIEWS, guard
 from mockfiles.http.render import error_response, stamp_headers
+from mockfiles.http.routes import CONTROL_PREFIX, ROUTER
 from mockfiles.http.upload_views import UPLOAD_VIEWS
 from mockfiles.http.views import VIEWS, Caller, Context, View
 from mockfiles.journal import Call
+from mockfiles.state import Bug, FakeState
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-    from mockfiles.facade import MockFiles
-
-#: The routes; each endpoint is an operation name (see ``views.VIEWS``) or a control endpoint
-#: (``control.*``, see ``control.CONTROL_VIEWS``). Slashes are taken literally: ``/v1/files/``
-#: and ``//v1/files`` are unknown URLs, not redirects.
-URL_MAP = Map(
-    [
-        Rule("/v1/files", endpoint="files.create", methods=["POST"]),
-        Rule("/v1/files", endpoint="files.list", methods=["GET"]),
-        Rule("/v1/files/<file_id>", endpoint="files.retrieve", methods=["GET"]),
-        Rule("/v1/files/<file_id>", endpoint="files.delete", methods=["DELETE"]),
-        Rule("/v1/files/<file_id>/content", endpoint="files.content", methods=["GET"]),
-        Rule("/v1/uploads", endpoint="uploads.create", methods=["POST"]),
-        Rule("/v1/uploads/<upload_id>/parts", endpoint="uploads.parts.create", methods=["POST"]),
-        Rule("/v1/uploads/<upload_id>/complete", endpoint="uploads.complete", methods=["POST"]),
-        Rule("/v1/uploads/<upload_id>/cancel", endpoint="uploads.cancel", methods=["POST"]),
-        Rule("/_mockfiles/clock", endpoint="control.clock", methods=["GET"]),
-        Rule("/_mockfiles/clock", endpoint="control.clock.move", methods=["POST"]),
-        Rule("/_mockfiles/reset", endpoint="control.reset", methods=["POST"]),
-        Rule("/_mockfiles/limits", endpoint="control.limits", methods=["GET"]),
-        Rule("/_mockfiles/limits", endpoint="control.limits.change", methods=["POST"]),
-        Rule("/_mockfiles/keys", endpoint="control.keys", methods=["GET"]),
-        Rule("/_mockfiles/keys", endpoint="control.keys.add", methods=["POST"]),
-        Rule("/_mockfiles/usage", endpoint="control.usage", methods=["GET"]),
-        Rule("/_mockfiles/faults", endpoint="control.faults", methods=["GET"]),
-        Rule("/_mockfiles/faults", endpoint="control.faults.add", methods=["POST"]),
-        Rule("/_mockfiles/faults", endpoint="control.faults.clear", methods=["DELETE"]),
-        Rule("/_mockfiles/state", endpoint="control.state", methods=["GET"]),
-        Rule("/_mockfiles/journal", endpoint="control.journal", methods=["GET"]),
-        Rule("/_mockfiles/journal", endpoint="control.journal.clear", methods=["DELETE"]),
-    ],
-    merge_slashes=False,
-)
 
 #: Every operation's view, by the operation's name.
 OPERATION_VIEWS: dict[str, View] = {**VIEWS, **UPLOAD_VIEWS}
@@ -81,166 +47,157 @@ BODY_DRAINED = "mockfiles.body_drained"
 _DRAIN_SIZE = 64 * 1024
 
 
-@dataclass(frozen=True)
-class Bug:
-    """An exception raised inside the fake while it answered a request."""
+@dataclass(slots=True)
+class Exchange:
+    """One request on its way through ``FilesApp.respond``: what each step found out."""
 
-    method: str
-    path: str
-    error: BaseException
-    traceback: str
-
-    def describe(self) -> str:
-        return f"mockfiles failed on {self.method} {self.path}:\n{self.traceback}"
+    request: Request
+    #: ``time.perf_counter()`` when the request reached the app.
+    started: float
+    #: 1 for a first try; the SDK's retries are 2, 3, ...
+    attempt: int
+    #: Who is asking; the fake's defaults until ``authenticate`` knows better.
+    caller: Caller
+    #: Whether ``caller`` came from the request (it did not if refused before that).
+    known_caller: bool = False
+    #: The path as the client wrote it (not percent-decoded), without the query.
+    sent_path: str = ""
+    #: The operation name (the journal's), ``"unknown"`` until routed, ``None`` for the
+    #: control plane, which is not journaled.
+    operation: str | None = "unknown"
+    endpoint: str = ""
+    args: dict[str, str] = field(default_factory=dict)
+    fault: Fault | None = None
+    error: APIError | None = None
+    response: Response | None = None
+    request_id: str = ""
 
 
 class FilesApp:
-    """The fake's HTTP face. Holds no state of its own beside the bugs it has seen."""
+    """The fake's HTTP face: a WSGI app over a ``FakeState``. Holds no state of its own; the
+    bugs it finds in itself go to ``state.record_bug``."""
 
-    def __init__(self, mock: MockFiles) -> None:
-        self._mock = mock
-        self._bugs: list[Bug] = []
-        self._bugs_lock = threading.Lock()
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.respond(Request(environ))(environ, start_response)
 
-    @property
-    def bugs(self) -> list[Bug]:
-        with self._bugs_lock:
-            return list(self._bugs)
-
-    def clear_bugs(self) -> None:
-        with self._bugs_lock:
-            self._bugs.clear()
-
     def respond(self, request: Request) -> Response:
-        """Answer one request: route, authenticate, take a fault (if a rule fires), run the
-        operation, record the call in the journal.
+        """Answer one request: route → authenticate → fault → view, with one error boundary,
+        then drain → stamp → record.
 
         Never raises but ``TransportFault``, which the serving layer (the socket server or the
         in-process transport) carries out.
         """
-        started = time.perf_counter()
-        mock = self._mock
-        caller = Caller(api_key="", organization=mock.organization, project=mock.project)
-        error: APIError | None = None
-        fault: Fault | None = None
-        operation: str | None = "unknown"
-        known_caller = False
-        attempt = _attempt(request)
+        exchange = self._begin(request)
         try:
-            endpoint, args = self._route(request)
-            if endpoint in CONTROL_VIEWS:  # the control plane needs no key, and is not journaled
-                operation = None
-                response = CONTROL_VIEWS[endpoint](mock, request)
+            self._route(exchange)
+            if exchange.operation is None:
+                self._control(exchange)
             else:
-                operation = endpoint
-                caller = self._authenticate(request)
-                known_caller = True
-                fault = mock.faults.draw(
-                    endpoint, caller.project, caller.api_key, attempt, caller.organization
-                )
-                if fault is not None and fault.error is not None:
-                    raise fault.error
-                if fault is not None and fault.transport in ("reset", "disconnect"):
-                    response = Response(status=200)  # never sent: the connection breaks first
-                else:
-                    context = Context(
-                        store=mock.store, caller=caller, rates=mock.rates, uploads=mock.uploads
-                    )
-                    response = OPERATION_VIEWS[endpoint](context, request, args)
-        except APIError as raised:
-            error = raised
-        except ClientDisconnected:
-            error = UnreadableBody("The request body ended before its Content-Length.")
-        except HTTPException as raised:
-            # werkzeug's own refusals (a body over a size limit and the like), in JSON.
-            error = InvalidRequest(raised.description or raised.name, status=raised.code or 400)
-        except Exception as raised:  # noqa: BLE001 - the fake's own bug: answer, then report
-            self._record_bug(request, raised)
-            error = InternalServerError()
-        if error is not None:
-            try:
-                response = error_response(error)
-            except Exception as raised:  # noqa: BLE001 - e.g. a message that is no JSON
-                self._record_bug(request, raised)
-                response = error_response(InternalServerError())
-        if not isinstance(error, UnreadableBody) and not (fault and fault.transport == "reset"):
-            self._drain(request)
-        request_id = mock.ids.request_id()
-        try:
-            stamp_headers(
-                response,
-                request_id=request_id,
-                processing_ms=int((time.perf_counter() - started) * 1000),
-                organization=caller.organization,
-                project=caller.project,
-                error=error,
-            )
-        except Exception as raised:  # noqa: BLE001 - e.g. a default that is no header value
-            self._record_bug(request, raised)
-            response = error_response(InternalServerError())
-            response.headers["x-request-id"] = request_id
-        if operation is not None:
-            answered = fault is None or fault.transport in (None, "delay", "slow_body")
-            mock.journal.record(
-                Call(
-                    operation=operation,
-                    method=request.method,
-                    path=request.environ.get(_SENT_PATH) or request.path,
-                    project=caller.project if known_caller else None,
-                    status=response.status_code if answered else None,
-                    fault=fault.name if fault else None,
-                    attempt=attempt,
-                    started=started,
-                    duration_ms=(time.perf_counter() - started) * 1000,
-                    request_id=request_id,
-                )
-            )
-        if fault is not None and fault.transport is not None:
-            raise TransportFault(fault.transport, fault.seconds, response)
-        return response
+                self._authenticate(exchange)
+                self._fault(exchange)
+                self._view(exchange)
+        except Exception as raised:  # noqa: BLE001 - every failure is answered, in JSON
+            self._refuse(exchange, raised)
+        if _body_still_readable(exchange):
+            self._drain(exchange.request)
+        self._stamp(exchange)
+        self._record(exchange)
+        return self._deliver(exchange)
 
-    def _route(self, request: Request) -> tuple[str, dict[str, str]]:
-        sent = request.environ[_SENT_PATH] = _path_as_sent(request)
-        adapter = URL_MAP.bind_to_environ(request.environ)
-        try:
-            if sent.startswith("//"):
-                # werkzeug's server folds a leading "//v1" into "/v1"; the route was not sent.
-                raise InvalidURL(request.method, sent)
-            endpoint, args = adapter.match()
-        except HTTPException:
+    # -- the steps, in order ---------------------------------------------------------------
+
+    def _begin(self, request: Request) -> Exchange:
+        state = self._state
+        return Exchange(
+            request=request,
+            started=time.perf_counter(),
+            attempt=_attempt(request),
+            caller=Caller(api_key="", organization=state.organization, project=state.project),
+        )
+
+    def _route(self, exchange: Exchange) -> None:
+        request = exchange.request
+        sent = exchange.sent_path = request.environ[_SENT_PATH] = _path_as_sent(request)
+        if sent.startswith("//"):
+            # werkzeug's server folds a leading "//v1" into "/v1"; the route was not sent.
+            raise InvalidURL(request.method, sent)
+        path = request.path
+        if path.startswith(CONTROL_PREFIX):
+            exchange.operation = None  # the control plane is not journaled
+            guard(self._state, request)
+        matched = ROUTER.match(request.method, path)
+        if matched is None:
             # Unknown paths, wrong methods and would-be redirects: the real API answers all of
             # them with the same 404.
-            raise InvalidURL(request.method, sent) from None
-        return str(endpoint), {name: str(value) for name, value in args.items()}
+            raise InvalidURL(request.method, sent)
+        exchange.endpoint, exchange.args = matched
+        if exchange.operation is not None:
+            exchange.operation = exchange.endpoint
 
-    def _authenticate(self, request: Request) -> Caller:
+    def _control(self, exchange: Exchange) -> None:
+        """A control-plane request (no key; ``guard`` has let it in)."""
+        exchange.response = CONTROL_VIEWS[exchange.endpoint](self._state, exchange.request)
+
+    def _authenticate(self, exchange: Exchange) -> None:
+        request = exchange.request
         key = _bearer_key(request.headers.get("Authorization", ""))
         if not key:
             raise MissingAPIKey()
-        mock = self._mock
+        state = self._state
         organization = _header_value(request, "OpenAI-Organization")
         project = _header_value(request, "OpenAI-Project")
-        granted = mock.keys.resolve(key, project or None, organization or None)
+        granted = state.keys.resolve(key, project or None, organization or None)
         if granted is not None:
             organization, project = granted
-        return Caller(
+        exchange.caller = Caller(
             api_key=key,
-            organization=organization or mock.organization,
-            project=project or mock.project,
+            organization=organization or state.organization,
+            project=project or state.project,
+        )
+        exchange.known_caller = True
+
+    def _fault(self, exchange: Exchange) -> None:
+        caller = exchange.caller
+        fault = exchange.fault = self._state.faults.draw(
+            exchange.endpoint, caller.project, caller.api_key, exchange.attempt, caller.organization
+        )
+        if fault is not None and fault.error is not None:
+            raise fault.error
+
+    def _view(self, exchange: Exchange) -> None:
+        fault = exchange.fault
+        if fault is not None and fault.transport in ("reset", "disconnect"):
+            exchange.response = Response(status=200)  # never sent: the connection breaks first
+            return
+        state = self._state
+        context = Context(
+            store=state.store, caller=exchange.caller, rates=state.rates, uploads=state.uploads
+        )
+        exchange.response = OPERATION_VIEWS[exchange.endpoint](
+            context, exchange.request, exchange.args
         )
 
-    def _record_bug(self, request: Request, error: BaseException) -> None:
-        bug = Bug(
-            method=request.method,
-            path=request.full_path.rstrip("?"),
-            error=error,
-            traceback="".join(traceback.format_exception(error)),
-        )
-        with self._bugs_lock:
-            self._bugs.append(bug)
+    def _refuse(self, exchange: Exchange, raised: Exception) -> None:
+        """The error boundary: the answer to whatever a step raised."""
+        if isinstance(raised, APIError):
+            error: APIError = raised
+        elif isinstance(raised, ClientDisconnected):
+            error = UnreadableBody("The request body ended before its Content-Length.")
+        elif isinstance(raised, HTTPException):
+            # werkzeug's own refusals (a body over a size limit and the like), in JSON.
+            error = InvalidRequest(raised.description or raised.name, status=raised.code or 400)
+        else:  # the fake's own bug: answer, then report
+            self._record_bug(exchange.request, raised)
+            error = InternalServerError()
+        exchange.error = error
+        try:
+            exchange.response = error_response(error)
+        except Exception as failed:  # noqa: BLE001 - e.g. a header value that cannot be sent
+            self._record_bug(exchange.request, failed)
+            exchange.response = error_response(InternalServerError())
 
     @staticmethod
     def _drain(request: Request) -> None:
@@ -254,6 +211,76 @@ class FilesApp:
         except (ClientDisconnected, OSError, ValueError):
             return
         request.environ[BODY_DRAINED] = True
+
+    def _stamp(self, exchange: Exchange) -> None:
+        """The headers every answer carries (see ``render.stamp_headers``)."""
+        request_id = exchange.request_id = self._state.ids.request_id()
+        response = exchange.response
+        assert response is not None  # every path above sets one
+        try:
+            stamp_headers(
+                response,
+                request_id=request_id,
+                processing_ms=int((time.perf_counter() - exchange.started) * 1000),
+                organization=exchange.caller.organization,
+                project=exchange.caller.project,
+                error=exchange.error,
+                control=exchange.operation is None,
+            )
+        except Exception as raised:  # noqa: BLE001 - e.g. a default that is no header value
+            self._record_bug(exchange.request, raised)
+            response = exchange.response = error_response(InternalServerError())
+            response.headers["x-request-id"] = request_id
+
+    def _record(self, exchange: Exchange) -> None:
+        """The journal's record of this call (the control plane's are not kept)."""
+        if exchange.operation is None:
+            return
+        fault, response = exchange.fault, exchange.response
+        assert response is not None
+        answered = fault is None or fault.transport in (None, "delay", "slow_body")
+        self._state.journal.record(
+            Call(
+                operation=exchange.operation,
+                method=exchange.request.method,
+                path=exchange.sent_path or exchange.request.path,
+                project=exchange.caller.project if exchange.known_caller else None,
+                status=response.status_code if answered else None,
+                fault=fault.name if fault else None,
+                attempt=exchange.attempt,
+                started=exchange.started,
+                duration_ms=(time.perf_counter() - exchange.started) * 1000,
+                request_id=exchange.request_id,
+            )
+        )
+
+    @staticmethod
+    def _deliver(exchange: Exchange) -> Response:
+        """The answer, or for a fault of the connection the instruction to break it so."""
+        fault, response = exchange.fault, exchange.response
+        assert response is not None
+        if fault is not None and fault.transport is not None:
+            raise TransportFault(fault.transport, fault.seconds, response)
+        return response
+
+    def _record_bug(self, request: Request, error: BaseException) -> None:
+        self._state.record_bug(
+            Bug(
+                method=request.method,
+                path=request.full_path.rstrip("?"),
+                error=error,
+                traceback="".join(traceback.format_exception(error)),
+            )
+        )
+
+
+def _body_still_readable(exchange: Exchange) -> bool:
+    """Whether the rest of the body can be read: not after it broke off, nor when a ``reset``
+    fault is about to drop the connection."""
+    fault = exchange.fault
+    return not isinstance(exchange.error, UnreadableBody) and not (
+        fault is not None and fault.transport == "reset"
+    )
 
 
 class TransportFault(Exception):  # noqa: N818 - an instruction to the server, not an error

@@ -1,6 +1,9 @@
 """The control plane under ``/_mockfiles/``: lets a test in any language drive the fake.
 
-No API key is needed. Each endpoint calls the facade's own methods; none has rules of its own.
+No API key is needed. Each endpoint calls the domain state's own methods (the ones the
+``MockFiles`` facade calls too); none has rules of its own. Only its owner may use it (see
+``guard`` and docs/control-plane.md): no CORS headers, no other origin, no preflight, JSON
+POSTs only, and a bearer token when the fake was given one.
 
 - ``GET /_mockfiles/clock`` answers ``{"now": <epoch seconds>}``.
 - ``POST /_mockfiles/clock`` with ``{"advance": <seconds>}`` or ``{"set": <epoch seconds or
@@ -9,8 +12,8 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
   where it started.
 - ``GET /_mockfiles/limits`` answers the limits in force; ``POST`` with some of their fields
   (``{"file_bytes": 1000}``) changes those and answers them all.
-- ``GET /_mockfiles/keys`` lists the registered keys; ``POST`` with ``{"key", "project",
-  "organization"}`` (the last two optional) registers one.
+- ``GET /_mockfiles/keys`` lists the registered keys, masked as the real API masks them;
+  ``POST`` with ``{"key", "project", "organization"}`` (the last two optional) registers one.
 - ``GET /_mockfiles/usage?project=P`` answers ``{"project", "bytes", "files"}``.
 - ``GET /_mockfiles/faults`` lists the fault rules with their counters; ``POST`` adds one, as
   ``{"spec": "files.create:rate_limit:times=2"}`` or as ``FaultPlan.add``'s arguments
@@ -20,33 +23,108 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
   uploads.
 - ``GET /_mockfiles/journal`` answers the calls so far (``{"data": [...]}``); ``DELETE``
   clears them.
+- ``GET /_mockfiles/bugs`` answers the fake's own failures (``{"data": [{"method", "path",
+  "error", "traceback"}]}``); ``DELETE`` clears them.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request, Response
 
-from mockfiles.errors import InvalidRequest
+from mockfiles.errors import APIError, InvalidRequest, UnsupportedContentType
 from mockfiles.http.bodies import json_object
 from mockfiles.http.render import json_response
-
-if TYPE_CHECKING:
-    from mockfiles.facade import MockFiles
+from mockfiles.keys import mask
+from mockfiles.state import FakeState
 
 #: Control bodies are a few bytes of JSON; anything larger is refused unread.
 MAX_BODY = 64 * 1024
 
-ControlView = Callable[["MockFiles", Request], Response]
+ControlView = Callable[[FakeState, Request], Response]
 
 
-def clock_state(mock: MockFiles, request: Request) -> Response:
-    return json_response({"now": mock.clock.now()})
+class ControlRefused(APIError):
+    """A control-plane request its owner did not send, refused before it changes anything.
+    The fake's own answer (the control plane is no part of the real API)."""
+
+    status = 403
+    code = "control_plane_refused"
+    with_detail = False
 
 
-def move_clock(mock: MockFiles, request: Request) -> Response:
+class ControlTokenRequired(APIError):
+    """A control-plane request without the control token the fake was started with."""
+
+    status = 401
+    code = "invalid_control_token"
+    with_detail = False
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This fake's control plane requires 'Authorization: Bearer <control token>' "
+            "(the token given to --control-token / MockFiles(control_token=...))."
+        )
+
+
+def guard(state: FakeState, request: Request) -> None:
+    """Refuse a control-plane request that its owner did not send.
+
+    - A browser page of another origin: its request carries ``Origin`` (every cross-origin
+      request does, and every POST or DELETE), and only the server's own origin is let in,
+      and that only under an IP address or ``localhost``: a DNS name could be rebound to this
+      machine by a page that then calls itself "same-origin".
+    - A preflight (``OPTIONS``): the control plane takes no cross-origin request at all.
+    - A missing or wrong control token, when the fake has one.
+    - A POST whose body is not declared JSON: a page can send ``text/plain`` (and the form
+      types) cross-origin without a preflight; ``application/json`` it cannot.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None and not _own_origin(origin, request):
+        raise ControlRefused(
+            f"The control plane refuses requests from another origin (Origin: {origin[:200]})."
+        )
+    if request.method == "OPTIONS":
+        raise ControlRefused("The control plane answers no preflight: it takes no CORS request.")
+    token = state.control_token
+    if token is not None:
+        scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8"), token.encode("utf-8")
+        ):
+            raise ControlTokenRequired()
+    if request.method == "POST":
+        mimetype, _ = parse_options_header(request.headers.get("Content-Type", ""))
+        if mimetype.lower() != "application/json":
+            raise UnsupportedContentType(mimetype.lower(), "application/json")
+
+
+def _own_origin(origin: str, request: Request) -> bool:
+    """Whether ``origin`` is this server's, as the request reached it, under an IP address or
+    ``localhost``."""
+    host = request.host.lower()
+    if origin.lower() != f"{request.scheme}://{host}":
+        return False
+    name = host.rpartition(":")[0] if host.rpartition(":")[2].isdigit() else host
+    if name == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
+
+
+def clock_state(state: FakeState, request: Request) -> Response:
+    return json_response({"now": state.clock.now()})
+
+
+def move_clock(state: FakeState, request: Request) -> Response:
     body = _json_object(request)
     moves = {name: body[name] for name in ("advance", "set") if name in body}
     if len(moves) != 1 or set(body) - {"advance", "set"}:
@@ -59,108 +137,121 @@ def move_clock(mock: MockFiles, request: Request) -> Response:
         if name == "advance":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(value)
-            mock.clock.advance(value)
+            state.clock.advance(value)
         else:
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise ValueError(value)
-            mock.clock.set(value)
+            state.clock.set(value)
     except (ValueError, OverflowError):
         raise InvalidRequest(
             f"{value!r} is not a valid value for {name!r}: give "
             + ("a number of seconds." if name == "advance" else "epoch seconds or ISO 8601."),
             param=name,
         ) from None
-    return json_response({"now": mock.clock.now()})
+    return json_response({"now": state.clock.now()})
 
 
-def reset(mock: MockFiles, request: Request) -> Response:
-    mock.reset()
-    return json_response({"reset": True, "now": mock.clock.now()})
+def reset(state: FakeState, request: Request) -> Response:
+    state.reset()
+    return json_response({"reset": True, "now": state.clock.now()})
 
 
-def limits_state(mock: MockFiles, request: Request) -> Response:
-    return json_response(mock.limits.as_dict())
+def limits_state(state: FakeState, request: Request) -> Response:
+    return json_response(state.limits.as_dict())
 
 
-def change_limits(mock: MockFiles, request: Request) -> Response:
-    mock.limits = mock.limits.replace(_json_object(request))
-    return json_response(mock.limits.as_dict())
+def change_limits(state: FakeState, request: Request) -> Response:
+    state.limits = state.limits.replace(_json_object(request))
+    return json_response(state.limits.as_dict())
 
 
-def keys_state(mock: MockFiles, request: Request) -> Response:
-    grants = mock.keys.grants()
+def keys_state(state: FakeState, request: Request) -> Response:
+    grants = state.keys.grants()
     return json_response(
         {
             "data": [
-                {"key": key, "projects": list(grant.projects), "organization": grant.organization}
+                {
+                    "key": mask(key),
+                    "projects": list(grant.projects),
+                    "organization": grant.organization,
+                }
                 for key, grant in grants.items()
             ]
         }
     )
 
 
-def add_key(mock: MockFiles, request: Request) -> Response:
+def add_key(state: FakeState, request: Request) -> Response:
     body = _json_object(request)
     key, project, organization = body.get("key"), body.get("project"), body.get("organization")
     if project is not None and not isinstance(project, str | list):
         raise InvalidRequest('"project" must be a string or a list of them.', param="project")
     # The key ring checks that each value is text that can travel in a header.
-    mock.add_key(key, project=project, organization=organization)  # type: ignore[arg-type]
-    return keys_state(mock, request)
+    state.add_key(key, project=project, organization=organization)  # type: ignore[arg-type]
+    return keys_state(state, request)
 
 
-def usage(mock: MockFiles, request: Request) -> Response:
-    project = request.args.get("project") or mock.project
-    used = mock.usage(project)
+def usage(state: FakeState, request: Request) -> Response:
+    project = request.args.get("project") or state.project
+    used = state.usage(project)
     return json_response({"project": project, "bytes": used.bytes, "files": used.files})
 
 
-def faults_state(mock: MockFiles, request: Request) -> Response:
-    return json_response({"data": [rule.describe() for rule in mock.faults.rules]})
+def faults_state(state: FakeState, request: Request) -> Response:
+    return json_response({"data": [rule.describe() for rule in state.faults.rules]})
 
 
-def add_fault(mock: MockFiles, request: Request) -> Response:
+def add_fault(state: FakeState, request: Request) -> Response:
     body = _json_object(request)
     spec = body.pop("spec", None)
     if spec is not None:
         if body or not isinstance(spec, str):
             raise InvalidRequest('Send either {"spec": "..."} or the rule\'s fields.', param="spec")
-        mock.faults.add_spec(spec)
+        state.faults.add_spec(spec)
     else:
         operations, action = body.pop("operations", None), body.pop("action", None)
         if not isinstance(action, str) or not isinstance(operations, str | list):
             raise InvalidRequest('A rule needs "operations" and "action".', param="action")
         try:
-            mock.faults.add(operations, action, **body)
+            state.faults.add(operations, action, **body)
         except TypeError as error:  # an option FaultRule does not take
             raise InvalidRequest(f"Invalid fault rule: {error}.") from None
-    return faults_state(mock, request)
+    return faults_state(state, request)
 
 
-def clear_faults(mock: MockFiles, request: Request) -> Response:
-    mock.faults.clear()
-    return faults_state(mock, request)
+def clear_faults(state: FakeState, request: Request) -> Response:
+    state.faults.clear()
+    return faults_state(state, request)
 
 
-def state(mock: MockFiles, request: Request) -> Response:
+def state(state: FakeState, request: Request) -> Response:
     projects: dict[str, dict[str, Any]] = {}
-    for stored in mock.store.files():
+    for stored in state.store.files():
         entry = projects.setdefault(stored.project, {"files": 0, "bytes": 0, "uploads": []})
         entry["files"] += 1
         entry["bytes"] += stored.file.bytes
-    for upload in mock.uploads.pending():
+    for upload in state.uploads.pending():
         entry = projects.setdefault(upload.pop("project"), {"files": 0, "bytes": 0, "uploads": []})
         entry["uploads"].append(upload)
-    return json_response({"now": mock.clock.now(), "projects": projects})
+    return json_response({"now": state.clock.now(), "projects": projects})
 
 
-def journal_state(mock: MockFiles, request: Request) -> Response:
-    return json_response({"data": [call.as_dict() for call in mock.calls()]})
+def journal_state(state: FakeState, request: Request) -> Response:
+    return json_response({"data": [call.as_dict() for call in state.journal.calls()]})
 
 
-def clear_journal(mock: MockFiles, request: Request) -> Response:
-    mock.journal.clear()
-    return journal_state(mock, request)
+def clear_journal(state: FakeState, request: Request) -> Response:
+    state.journal.clear()
+    return journal_state(state, request)
+
+
+def bugs_state(state: FakeState, request: Request) -> Response:
+    return json_response({"data": [bug.as_dict() for bug in state.bugs]})
+
+
+def clear_bugs(state: FakeState, request: Request) -> Response:
+    state.clear_bugs()
+    return bugs_state(state, request)
 
 
 def _json_object(request: Request) -> dict[str, Any]:
@@ -183,4 +274,6 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.state": state,
     "control.journal": journal_state,
     "control.journal.clear": clear_journal,
+    "control.bugs": bugs_state,
+    "control.bugs.clear": clear_bugs,
 }

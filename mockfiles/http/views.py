@@ -101,7 +101,7 @@ def delete_file(ctx: Context, request: Request, args: dict[str, str]) -> Respons
 
 def file_content(ctx: Context, request: Request, args: dict[str, str]) -> Response:
     file, content = ctx.store.content(ctx.caller.project, args["file_id"])
-    return bytes_response(content, file.bytes)
+    return bytes_response(content, file.bytes, file.filename)
 
 
 def _integer(raw: str | None, name: str, default: int) -> int:

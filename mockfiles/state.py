@@ -1,0 +1,143 @@
+"""``FakeState``: everything one fake holds, as the HTTP app is handed it.
+
+The aggregate of the domain's parts (the file and upload stores, the clock, the id factory,
+the key ring, the upload rate limiter, the fault plan, the journal), the defaults that answer
+for a request naming no organization or project, the control plane's token, and the bugs the
+fake found in itself. The few operations that span several parts (``reset``, ``add_key``,
+``usage``, changing the limits) live here, once: the ``MockFiles`` facade and the control
+plane both call them. No HTTP and no pytest here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from mockfiles.clock import Clock
+from mockfiles.faults import FaultPlan
+from mockfiles.ids import IdFactory
+from mockfiles.journal import Journal
+from mockfiles.keys import KeyRing, header_safe
+from mockfiles.limits import Limits
+from mockfiles.rate import RateLimiter
+from mockfiles.store import FileStore, Usage
+from mockfiles.uploads import UploadStore
+
+
+@dataclass(frozen=True)
+class Bug:
+    """An exception raised inside the fake while it answered a request."""
+
+    method: str
+    path: str
+    error: BaseException
+    traceback: str
+
+    def describe(self) -> str:
+        return f"mockfiles failed on {self.method} {self.path}:\n{self.traceback}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "error": repr(self.error),
+            "traceback": self.traceback,
+        }
+
+
+class FakeState:
+    """One fake's state. Thread-safe as its parts are; the bug list has its own lock."""
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        organization: str,
+        project: str,
+        now: datetime | float | str | None = None,
+        limits: Limits | Mapping[str, int] | None = None,
+        control_token: str | None = None,
+    ) -> None:
+        #: Whom a request acts for when it names no organization / project.
+        self.organization = header_safe(organization, "organization")
+        self.project = header_safe(project, "project")
+        self.clock = Clock(now)
+        self.ids = IdFactory(seed)
+        self.keys = KeyRing()
+        self.rates = RateLimiter(self.clock)
+        self.journal = Journal()
+        self.faults = FaultPlan(self.ids.seed)
+        self.store = FileStore(self.clock, self.ids, as_limits(limits))
+        self.uploads = UploadStore(self.clock, self.ids, self.store)
+        #: When set, every control-plane request must carry ``Authorization: Bearer <token>``.
+        self.control_token = (
+            None if control_token is None else header_safe(control_token, "control_token")
+        )
+        #: Called with each bug as it is recorded (``mockfiles serve`` prints it).
+        self.on_bug: Callable[[Bug], None] | None = None
+        self._bugs: list[Bug] = []
+        self._bugs_lock = threading.Lock()
+
+    # -- limits, keys, usage -------------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        return self.store.limits
+
+    @limits.setter
+    def limits(self, value: Limits | Mapping[str, int]) -> None:
+        self.store.limits = as_limits(value, self.store.limits)
+
+    def add_key(
+        self,
+        key: str,
+        project: str | Sequence[str] | None = None,
+        organization: str | None = None,
+    ) -> None:
+        """Register ``key`` for ``project`` (or several) and ``organization``, the fake's
+        defaults unless given."""
+        self.keys.add(key, project or self.project, organization or self.organization)
+
+    def usage(self, project: str | None = None) -> Usage:
+        return self.store.usage(self.project if project is None else project)
+
+    def reset(self) -> None:
+        """No files or uploads in any project, no upload counts, no journal, no recorded bugs,
+        and the clock back where it started. Keys, limits and fault rules stay."""
+        self.store.reset()
+        self.uploads.reset()
+        self.rates.reset()
+        self.journal.clear()
+        self.clock.rewind()
+        self.clear_bugs()
+
+    # -- the fake's own bugs -------------------------------------------------------------
+
+    def record_bug(self, bug: Bug) -> None:
+        with self._bugs_lock:
+            self._bugs.append(bug)
+        report = self.on_bug
+        if report is not None:
+            # A failing reporter must not turn the 500 into a dropped connection: the bug
+            # stays listed either way.
+            with contextlib.suppress(Exception):
+                report(bug)
+
+    @property
+    def bugs(self) -> list[Bug]:
+        with self._bugs_lock:
+            return list(self._bugs)
+
+    def clear_bugs(self) -> None:
+        with self._bugs_lock:
+            self._bugs.clear()
+
+
+def as_limits(value: Limits | Mapping[str, int] | None, base: Limits | None = None) -> Limits:
+    """A ``Limits``, or ``base`` (the real API's limits by default) with some fields changed."""
+    if isinstance(value, Limits):
+        return value
+    return (base or Limits()).replace(value or {})
