@@ -15,6 +15,20 @@ from mockfiles.facade import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, MockFiles
 from mockfiles.limits import Limits
 from mockfiles.server import MockServer
 
+# Imported lazily by the commands that need them: `serve` must not load the SDK.
+
+
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    from mockfiles.contract.verify import add_arguments
+
+    add_arguments(parser)
+
+
+def verify(args: argparse.Namespace) -> int:
+    from mockfiles.contract.verify import main
+
+    return main(args)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -57,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RATE",
         help="fail this share of first attempts with random retryable errors",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="run the contract suite against the fake, a server or the live API",
+        description="Run the contract suite (mockfiles.contract) against a target, or diff "
+        "the fake against another target (--compare).",
+    )
+    add_verify_arguments(verify)
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(
@@ -71,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        return verify(args)
     limits = {
         field.name: getattr(args, field.name)
         for field in dataclasses.fields(Limits)
