@@ -34,7 +34,10 @@ class Difference:
     kind: str
 
     def line(self) -> str:
-        return f"  [{self.kind}] #{self.exchange} {self.request}: {self.where}: fake {self.fake!r}, other {self.other!r}"
+        return (
+            f"  [{self.kind}] #{self.exchange} {self.request}: {self.where}: "
+            f"fake {self.fake!r}, other {self.other!r}"
+        )
 
 
 def compare_results(fake: list[Result], other: list[Result]) -> list[Difference]:
@@ -50,7 +53,9 @@ def compare_results(fake: list[Result], other: list[Result]) -> list[Difference]
     return found
 
 
-def compare_exchanges(check: Check, fake: list[Exchange], other: list[Exchange]) -> list[Difference]:
+def compare_exchanges(
+    check: Check, fake: list[Exchange], other: list[Exchange]
+) -> list[Difference]:
     kind = RESOLVES if check.chosen else FAILURE
     found: list[Difference] = []
     for index in range(max(len(fake), len(other))):
@@ -70,8 +75,8 @@ def compare_exchanges(check: Check, fake: list[Exchange], other: list[Exchange])
             continue
         mine, theirs = fake[index], other[index]
 
-        def add(where: str, a: Any, b: Any, mine: Exchange = mine) -> None:
-            found.append(Difference(check.name, index + 1, mine.request, where, a, b, kind))
+        def add(where: str, a: Any, b: Any, mine: Exchange = mine, number: int = index + 1) -> None:
+            found.append(Difference(check.name, number, mine.request, where, a, b, kind))
 
         if mine.request != theirs.request:
             add("request", mine.request, theirs.request)
@@ -82,9 +87,13 @@ def compare_exchanges(check: Check, fake: list[Exchange], other: list[Exchange])
             a, b = mine.headers.get(name), theirs.headers.get(name)
             if (a is None) != (b is None):
                 add(f"header {name}", _presence(a), _presence(b))
-            elif name in COMPARED_HEADER_VALUES and a is not None and b is not None:
-                if _header_value(name, a) != _header_value(name, b):
-                    add(f"header {name}", a, b)
+            elif (
+                name in COMPARED_HEADER_VALUES
+                and a is not None
+                and b is not None
+                and _header_value(name, a) != _header_value(name, b)
+            ):
+                add(f"header {name}", a, b)
         ignored = set(mine.ignore) | set(theirs.ignore)
         _compare_values("body", mine.body, theirs.body, ignored, add)
     return found
@@ -123,7 +132,7 @@ def _compare_values(path: str, a: Any, b: Any, ignored: set[str], add: Any) -> N
     elif isinstance(a, list):
         if len(a) != len(b):
             add(f"{path} length", len(a), len(b))
-        for position, (x, y) in enumerate(zip(a, b)):
+        for position, (x, y) in enumerate(zip(a, b, strict=False)):
             _compare_values(f"{path}[{position}]", x, y, ignored, add)
     elif a != b:
         add(path, a, b)
@@ -136,7 +145,11 @@ def _type_name(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number" if isinstance(value, float) else "integer"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
 
 
 # -- saving, reading back and reporting ---------------------------------------------------
@@ -220,9 +233,21 @@ def markdown(saved: dict[str, Any]) -> str:
         source = f"{entry['source']} ({entry['note']})"
         out.append(f"| `{entry['name']}` | {entry['fact']} | {source} | {result} |")
     for name, differences in by_check.items():
-        out += ["", f"## `{name}`", "", "| # | request | where | fake | other |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            "",
+            f"## `{name}`",
+            "",
+            "| # | request | where | fake | other |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for d in differences:
-            cells = [str(d["exchange"]), f"`{d['request']}`", d["where"], _cell(d["fake"]), _cell(d["other"])]
+            cells = [
+                str(d["exchange"]),
+                f"`{d['request']}`",
+                d["where"],
+                _cell(d["fake"]),
+                _cell(d["other"]),
+            ]
             out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

@@ -90,9 +90,7 @@ def check(
         if any(existing.name == name for existing in _CHECKS):
             raise ValueError(f"check {name} is registered twice")
         _CHECKS.append(
-            Check(
-                name, group, fact, source, note, frozenset(needs), files, stored_bytes, function
-            )
+            Check(name, group, fact, source, note, frozenset(needs), files, stored_bytes, function)
         )
         return function
 

@@ -9,6 +9,7 @@ ids this session's own creation requests were answered with.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -135,30 +136,24 @@ def recording_transport(inner: Any, record: Callable[[Any, Any, bytes | None], N
             )
 
         def close(self) -> None:
-            inner.close()
+            pass  # the inner transport belongs to whoever made it
 
     return RecordingTransport()
 
 
-class Session:
-    """A check's clients against one target. Use as a context manager: on the way out (also
-    on failure or Ctrl+C) every File and pending Upload it created is deleted or cancelled."""
+class Clients:
+    """A target's clients, made once per run (building an SDK client costs tens of ms) and
+    lent to one session at a time: the recording transport records into the current one."""
 
     def __init__(self, target: Target) -> None:
         import openai
 
-        self.target = target
-        self.exchanges: list[Exchange] = []
-        self.created = Created()
-        self._names = IdNames()
-        self._ignore: list[str] = []
         httpx = sdk_httpx()
+        self.sink: Callable[[Any, Any, bytes | None], None] | None = None
         self._inner = target.transport()
         transport = recording_transport(self._inner, self._record)
         headers = {"Authorization": f"Bearer {target.api_key}"}
-        #: Raw HTTP, for what the SDK hides (headers, exact bodies, requests it never sends).
         self.http = httpx.Client(base_url=target.base_url, headers=headers, transport=transport)
-        #: The official SDK, strict: an answer its models would not accept fails the check.
         self.sdk: OpenAI = openai.OpenAI(
             api_key=target.api_key,
             base_url=target.base_url,
@@ -167,7 +162,37 @@ class Session:
             http_client=openai.DefaultHttpxClient(transport=transport),
         )
         # Clean-up and the control plane go around the recorder: not part of any exchange.
-        self._quiet = httpx.Client(base_url=target.base_url, headers=headers, transport=self._inner)
+        self.quiet = httpx.Client(base_url=target.base_url, headers=headers, transport=self._inner)
+
+    def _record(self, request: Any, response: Any, content: bytes | None) -> None:
+        if self.sink is not None:
+            self.sink(request, response, content)
+
+    def close(self) -> None:
+        self.sdk.close()
+        self.http.close()
+        self.quiet.close()
+        self._inner.close()
+
+
+class Session:
+    """A check's clients against one target. Use as a context manager: on the way out (also
+    on failure or Ctrl+C) every File and pending Upload it created is deleted or cancelled."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.exchanges: list[Exchange] = []
+        self.created = Created()
+        self._names = IdNames()
+        self._ignore: list[str] = []
+        clients = target.clients()
+        clients.sink = self._record
+        #: Raw HTTP, for what the SDK hides (headers, exact bodies, requests it never sends).
+        self.http = clients.http
+        #: The official SDK, strict: an answer its models would not accept fails the check.
+        self.sdk = clients.sdk
+        self._quiet = clients.quiet
+        self._clients = clients
 
     def __enter__(self) -> Session:
         return self
@@ -203,15 +228,11 @@ class Session:
             for file_id in self.created.files:
                 self._try("DELETE", f"files/{file_id}")
         finally:
-            self.sdk.close()
-            self.http.close()
-            self._quiet.close()
+            self._clients.sink = None
 
     def _try(self, method: str, path: str) -> None:
-        try:
+        with contextlib.suppress(Exception):  # clean-up goes on whatever one request meets
             self._quiet.request(method, path)
-        except Exception:  # clean-up goes on whatever one request meets
-            pass
 
     def _record(self, request: Any, response: Any, content: bytes | None) -> None:
         path = request.url.path
@@ -225,9 +246,7 @@ class Session:
             return
         body = _decoded(response.headers.get("content-type", ""), content)
         self.created.note(request.method, path, response.status_code, body)
-        headers = {
-            name: response.headers[name] for name in SDK_HEADERS if name in response.headers
-        }
+        headers = {name: response.headers[name] for name in SDK_HEADERS if name in response.headers}
         self.exchanges.append(
             Exchange(
                 line,

@@ -14,9 +14,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockfiles.client import IN_PROCESS_BASE_URL, sdk_httpx
+
+if TYPE_CHECKING:
+    from mockfiles.contract.session import Clients
 
 #: The real API, unless told otherwise (``--live-url``): tests stand a local server in for it.
 DEFAULT_LIVE_URL = "https://api.openai.com/v1"
@@ -42,8 +45,23 @@ class Target:
     #: Makes a fresh httpx transport to it (``httpx`` or ``httpx2``, as the SDK uses).
     transport: Callable[[], Any] = field(default=lambda: sdk_httpx().HTTPTransport(), repr=False)
 
+    _clients: Clients | None = field(default=None, repr=False)
+
     def lacks(self, needs: frozenset[str]) -> frozenset[str]:
         return needs - self.controls
+
+    def clients(self) -> Clients:
+        """The run's clients, made on first use."""
+        if self._clients is None:
+            from mockfiles.contract.session import Clients
+
+            self._clients = Clients(self)
+        return self._clients
+
+    def close(self) -> None:
+        clients, self._clients = self._clients, None
+        if clients is not None:
+            clients.close()
 
 
 @contextmanager
@@ -54,14 +72,18 @@ def in_process(**options: Any) -> Iterator[Target]:
 
     mock = MockFiles(**options)
     transport_class = _in_process_transport_classes(sdk_httpx())[0]
-    yield Target(
+    target = Target(
         "in-process",
         IN_PROCESS_BASE_URL,
         mock.api_key,
         CONTROLS,
         transport=lambda: transport_class(mock.app),
     )
-    mock.close()
+    try:
+        yield target
+    finally:
+        target.close()
+        mock.close()
 
 
 @contextmanager
@@ -70,7 +92,11 @@ def socket(url: str | None = None, serve_args: tuple[str, ...] = ()) -> Iterator
     (stopped afterwards). Whether it has the control plane is asked, not assumed: ``url`` may
     be a proxy, a recording or another implementation."""
     if url is not None:
-        yield _over_a_socket("socket", url)
+        target = _over_a_socket("socket", url)
+        try:
+            yield target
+        finally:
+            target.close()
         return
     command = [sys.executable, "-m", "mockfiles", "serve", *serve_args]
     with subprocess.Popen(
@@ -81,7 +107,11 @@ def socket(url: str | None = None, serve_args: tuple[str, ...] = ()) -> Iterator
             first_line = process.stdout.readline().strip()
             if not first_line.startswith("http"):
                 raise TargetError(f"mockfiles serve did not start (printed {first_line!r})")
-            yield _over_a_socket("socket", first_line)
+            target = _over_a_socket("socket", first_line)
+            try:
+                yield target
+            finally:
+                target.close()
         finally:
             process.terminate()
             process.wait(10)
@@ -92,9 +122,7 @@ def live(url: str = DEFAULT_LIVE_URL, api_key: str | None = None) -> Target:
     without one."""
     key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
     if not key:
-        raise TargetError(
-            "the live target needs an API key: set OPENAI_API_KEY (nothing was sent)"
-        )
+        raise TargetError("the live target needs an API key: set OPENAI_API_KEY (nothing was sent)")
     return Target("live", url.rstrip("/"), key, frozenset(), live=True)
 
 

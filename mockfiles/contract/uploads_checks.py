@@ -17,7 +17,10 @@ DATA = b'{"messages": []}\n'
 
 def start(s: Session, size: int = len(DATA), purpose: str = "batch") -> Any:
     return s.sdk.uploads.create(
-        bytes=size, filename="c.jsonl", mime_type="text/jsonl", purpose=purpose
+        bytes=size,
+        filename="c.jsonl",
+        mime_type="text/jsonl",
+        purpose=purpose,  # type: ignore[arg-type]  # invalid ones on purpose
     )
 
 
@@ -59,7 +62,11 @@ def parts_and_complete_make_a_file(s: Session) -> None:
     done = s.sdk.uploads.complete(upload.id, part_ids=[first.id, second.id])
     assert done.status == "completed"
     assert done.file is not None
-    assert (done.file.bytes, done.file.filename, done.file.purpose) == (len(DATA), "c.jsonl", "batch")
+    assert (done.file.bytes, done.file.filename, done.file.purpose) == (
+        len(DATA),
+        "c.jsonl",
+        "batch",
+    )
     assert s.sdk.files.content(done.file.id).content == DATA
 
 

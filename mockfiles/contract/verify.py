@@ -1,10 +1,10 @@
 """``mockfiles verify``: run the contract against a target, or diff the fake against another.
 
-    mockfiles verify                                # the fake, in-process
-    mockfiles verify --target socket [--url URL]    # a fresh `mockfiles serve`, or any server
-    mockfiles verify --target live                  # the real API (needs OPENAI_API_KEY)
-    mockfiles verify --compare live --json diff.json
-    mockfiles verify --report diff.json > report.md
+mockfiles verify                                # the fake, in-process
+mockfiles verify --target socket [--url URL]    # a fresh `mockfiles serve`, or any server
+mockfiles verify --target live                  # the real API (needs OPENAI_API_KEY)
+mockfiles verify --compare live --json diff.json
+mockfiles verify --report diff.json > report.md
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def _target(args: argparse.Namespace, stack: ExitStack) -> Target:
     if args.target == "live":
-        return live(args.live_url)
+        target = live(args.live_url)
+        stack.callback(target.close)
+        return target
     if args.target == "socket":
         return stack.enter_context(socket(args.url))
     if args.url:
@@ -101,7 +103,9 @@ def _target(args: argparse.Namespace, stack: ExitStack) -> Target:
 
 def _compared_target(args: argparse.Namespace, stack: ExitStack) -> Target:
     if args.compare == "live":
-        return live(args.live_url)
+        target = live(args.live_url)
+        stack.callback(target.close)
+        return target
     return stack.enter_context(socket(args.compare))
 
 
