@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 from mockfiles.client import sdk_httpx
@@ -40,6 +40,11 @@ _HOP_HEADERS = frozenset(
 _FAKE_OPTIONS = ("now", "limits", "keys", "faults", "chaos", "organization", "project")
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Quiet: a test's output is no place for an access log."""
+
+
 class PassThrough:
     """A local HTTP server that forwards every request to the live API unchanged and notes
     the Files and Uploads its answers say were created."""
@@ -47,8 +52,10 @@ class PassThrough:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.created = Created()
-        self._client = sdk_httpx().Client(timeout=600)
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._client_made: Any = None
+        self._server = make_server(
+            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -58,11 +65,20 @@ class PassThrough:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}/v1"
 
+    @property
+    def _client(self) -> Any:
+        # Made on the first request: loading the certificates costs tens of ms, and a test
+        # that skips on a fake-only control never sends one.
+        if self._client_made is None:
+            self._client_made = sdk_httpx().Client(timeout=600)
+        return self._client_made
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
-        self._client.close()
+        if self._client_made is not None:
+            self._client_made.close()
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         request = Request(environ)
@@ -96,6 +112,7 @@ class LiveFiles:
         self._skip = skip
         self._pass = PassThrough(upstream)
         self._clients: list[OpenAI] = []
+        self._reader_made: Any = None
 
     @property
     def url(self) -> str:
@@ -147,7 +164,7 @@ class LiveFiles:
         """The files this test created that still exist, oldest first (the live account's
         other files are not this test's business)."""
         self._no_project(project)
-        client = self._reader()
+        client = self._reader
         found = []
         for file_id in self._pass.created.files:
             answer = client.get(f"{self.upstream}/files/{file_id}")
@@ -158,7 +175,7 @@ class LiveFiles:
         return [openai.types.FileObject.construct(**data) for data in found]
 
     def content(self, file_id: str) -> bytes:
-        answer = self._reader().get(f"{self.upstream}/files/{file_id}/content")
+        answer = self._reader.get(f"{self.upstream}/files/{file_id}/content")
         if answer.status_code == 400 and "Not allowed to download" in answer.text:
             self._skip(f"mockfiles live: the live API does not hand back this file: {answer.text}")
         if answer.status_code != 200:
@@ -173,7 +190,10 @@ class LiveFiles:
 
     # -- nothing to check, nothing to close but the clients -------------------------------
 
-    bugs: list[Any] = []
+    @property
+    def bugs(self) -> list[Any]:
+        """Always empty: there is no fake to have a bug."""
+        return []
 
     def check(self) -> None:
         """The live API has no fake to fail."""
@@ -182,14 +202,15 @@ class LiveFiles:
         """Close the clients, then delete what the test created, and only that."""
         for client in self._clients:
             client.close()
-        reader = self._reader()
+        created = self._pass.created
         try:
-            for upload_id in self._pass.created.uploads:
-                _quietly(partial(reader.post, f"{self.upstream}/uploads/{upload_id}/cancel"))
-            for file_id in self._pass.created.files:
-                _quietly(partial(reader.delete, f"{self.upstream}/files/{file_id}"))
+            for upload_id in created.uploads:
+                _quietly(partial(self._reader.post, f"{self.upstream}/uploads/{upload_id}/cancel"))
+            for file_id in created.files:
+                _quietly(partial(self._reader.delete, f"{self.upstream}/files/{file_id}"))
         finally:
-            reader.close()
+            if self._reader_made is not None:
+                self._reader_made.close()
             self._pass.close()
 
     # -- the fake-only controls skip ----------------------------------------------------
@@ -250,12 +271,18 @@ class LiveFiles:
     def assert_called(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._fake_only("the journal (assert_called())")
 
+    @property
+    def _reader(self) -> Any:
+        """Reads and clean-up go straight to the live API, past the pass-through."""
+        if self._reader_made is None:
+            self._reader_made = sdk_httpx().Client(
+                headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60
+            )
+        return self._reader_made
+
     def _no_project(self, project: str | None) -> None:
         if project is not None:
             self._skip("mockfiles live: files(project=...) names the fake's projects")
-
-    def _reader(self) -> Any:
-        return sdk_httpx().Client(headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60)
 
 
 def _quietly(call: Callable[[], object]) -> None:

@@ -65,7 +65,8 @@ class Check:
         }
 
 
-_CHECKS: list[Check] = []
+#: By name: a module imported again (pytester restores ``sys.modules``) replaces its checks.
+_CHECKS: dict[str, Check] = {}
 
 
 def check(
@@ -87,10 +88,11 @@ def check(
 
     def register(function: Callable[[Session], None]) -> Callable[[Session], None]:
         name = f"{group}.{function.__name__}"
-        if any(existing.name == name for existing in _CHECKS):
+        previous = _CHECKS.get(name)
+        if previous is not None and previous.run.__module__ != function.__module__:
             raise ValueError(f"check {name} is registered twice")
-        _CHECKS.append(
-            Check(name, group, fact, source, note, frozenset(needs), files, stored_bytes, function)
+        _CHECKS[name] = Check(
+            name, group, fact, source, note, frozenset(needs), files, stored_bytes, function
         )
         return function
 
@@ -101,4 +103,4 @@ def all_checks(groups: tuple[str, ...] | None = None) -> list[Check]:
     """Every registered check (of some groups), in registration order."""
     for module in GROUP_MODULES:
         importlib.import_module(module)
-    return [c for c in _CHECKS if groups is None or c.group in groups]
+    return [c for c in _CHECKS.values() if groups is None or c.group in groups]
