@@ -8,10 +8,10 @@ files the check created, never by assuming the account is empty.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
+from mockfiles.contract.expect import expect_error, raised
 from mockfiles.contract.registry import CHOSEN, KNOWN, check
 from mockfiles.contract.session import Session
 
@@ -27,39 +27,8 @@ FILE_KEYS = [
     "status_details",
 ]
 LIST_KEYS = ["object", "data", "has_more", "first_id", "last_id"]
-E = TypeVar("E", bound=BaseException)
 REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
 JSONL = b'{"custom_id": "1"}\n'
-
-
-def expect_error(
-    call: Callable[[], object],
-    status: int,
-    message: str,
-    *,
-    param: str | None = None,
-    code: str | None = None,
-    type: str = "invalid_request_error",
-) -> dict[str, Any]:
-    """Run an SDK call that must fail with exactly this error; returns the error object."""
-    import openai
-
-    error = raised(call, openai.APIStatusError)
-    body = error.body
-    assert error.status_code == status, f"status {error.status_code}, expected {status}"
-    assert isinstance(body, dict), f"error body {body!r}"
-    got = (body.get("message"), body.get("type"), body.get("param"), body.get("code"))
-    assert got == (message, type, param, code), f"error {got!r}"
-    return body
-
-
-def raised(call: Callable[[], object], kind: type[E]) -> E:
-    """The exception of ``kind`` that ``call`` raises; fails if it raises none."""
-    try:
-        call()
-    except kind as error:
-        return error
-    raise AssertionError(f"expected {kind.__name__}, got a success")
 
 
 def upload(s: Session, data: bytes = JSONL, purpose: str = "batch", name: str = "c.jsonl") -> Any:

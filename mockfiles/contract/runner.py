@@ -44,6 +44,8 @@ def skip_reason(check: Check, target: Target) -> str | None:
 
 def run_check(check: Check, target: Target) -> Result:
     """Run one check; its session's files are deleted before this returns or raises."""
+    if not __debug__:  # pragma: no cover  # the checks assert: under -O they would prove nothing
+        raise RuntimeError("the contract checks need assertions: run Python without -O")
     reason = skip_reason(check, target)
     if reason is not None:
         return Result(check, SKIPPED, reason)

@@ -14,24 +14,31 @@ import pytest
 
 from mockfiles.contract.registry import Check, all_checks
 from mockfiles.contract.runner import FAILED, SKIPPED, plan, run_check
-from mockfiles.contract.targets import Target, TargetError, in_process, live, socket
+from mockfiles.contract.targets import (
+    DEFAULT_LIVE_URL,
+    Target,
+    TargetError,
+    in_process,
+    live,
+    socket,
+)
 
 CHECKS = all_checks()
 
 
 @pytest.fixture(scope="module")
 def contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
-    name = pytestconfig.getoption("mockfiles_target") or "in-process"
+    name = pytestconfig.getoption("mockfiles_target", None) or "in-process"
     try:
         if name == "live":
-            target = live(pytestconfig.getoption("mockfiles_live_url"))
+            target = live(pytestconfig.getoption("mockfiles_live_url", DEFAULT_LIVE_URL))
             reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.write_line("\n" + plan(CHECKS, target))
             yield target
             target.close()
         elif name == "socket":
-            with socket(pytestconfig.getoption("mockfiles_url")) as target:
+            with socket(pytestconfig.getoption("mockfiles_url", None)) as target:
                 yield target
         else:
             with in_process() as target:

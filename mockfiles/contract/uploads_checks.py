@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockfiles.contract.files_checks import expect_error
+from mockfiles.contract.expect import expect_error
 from mockfiles.contract.registry import CHOSEN, KNOWN, check
 from mockfiles.contract.session import Session
 

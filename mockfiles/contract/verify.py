@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from mockfiles.contract import diff
-from mockfiles.contract.registry import all_checks
+from mockfiles.contract.registry import Check, all_checks
 from mockfiles.contract.runner import FAILED, Result, plan, run_checks, summary
 from mockfiles.contract.targets import (
     DEFAULT_LIVE_URL,
@@ -121,7 +121,7 @@ def _compared_target(args: argparse.Namespace, stack: ExitStack) -> Target:
     return stack.enter_context(socket(args.compare))
 
 
-def _verify(checks: list, target: Target, args: argparse.Namespace, out: TextIO) -> int:  # type: ignore[type-arg]
+def _verify(checks: list[Check], target: Target, args: argparse.Namespace, out: TextIO) -> int:
     out.write(plan(checks, target) + "\n")
     if args.plan:
         return 0
@@ -142,7 +142,7 @@ def _verify(checks: list, target: Target, args: argparse.Namespace, out: TextIO)
 
 
 def _compare(
-    checks: list,  # type: ignore[type-arg]
+    checks: list[Check],
     fake: Target,
     other: Target,
     args: argparse.Namespace,
