@@ -70,6 +70,16 @@ def test_nothing_is_sent_to_the_live_host_without_the_explicit_target(
     assert stand_in.calls() == []
 
 
+def test_plan_says_what_a_live_run_would_do_and_sends_nothing(
+    stand_in: mockfiles.MockFiles, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", "--target", "live", "--live-url", stand_in.url, "--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny files" in out
+    assert "no tokens" in out
+    assert stand_in.calls() == []
+
+
 def test_a_live_run_says_what_it_will_do_and_deletes_only_what_it_created(
     stand_in: mockfiles.MockFiles, key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

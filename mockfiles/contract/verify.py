@@ -76,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout  # read now: a test may have replaced it
+    if not __debug__:  # pragma: no cover
+        print("mockfiles verify: the checks assert; run Python without -O", file=sys.stderr)
+        return 2
     if args.report:
         out.write(diff.markdown(json.loads(Path(args.report).read_text(encoding="utf-8"))))
         return 0
