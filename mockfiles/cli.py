@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mockfiles", description="A faithful in-memory fake of OpenAI's Files API."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser(
+        "verify",
+        help="run the contract suite against the fake, a server or the live API",
+        description="Run the contract suite (mockfiles.contract) against a target, or diff "
+        "the fake against another target (--compare).",
+    )
+    add_verify_arguments(verify)
     serve = commands.add_parser(
         "serve",
         help="serve the fake over HTTP until interrupted",
@@ -71,13 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RATE",
         help="fail this share of first attempts with random retryable errors",
     )
-    verify = commands.add_parser(
-        "verify",
-        help="run the contract suite against the fake, a server or the live API",
-        description="Run the contract suite (mockfiles.contract) against a target, or diff "
-        "the fake against another target (--compare).",
-    )
-    add_verify_arguments(verify)
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(

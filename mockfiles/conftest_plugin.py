@@ -89,9 +89,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail this share of every fake's first attempts with random retryable errors",
     )
     # The live target: mockfiles.live (the fixture) and mockfiles.contract (the suite).
-    group.addoption("--mockfiles-target", choices=("in-process", "socket", "live"), default=None)
-    group.addoption("--mockfiles-url", default=None, help="socket target: this server")
-    group.addoption("--mockfiles-live-url", default="https://api.openai.com/v1")
+    group.addoption(
+        "--mockfiles-target",
+        choices=("in-process", "socket", "live"),
+        help="live: the fixture and mockfiles.contract use the real API (needs OPENAI_API_KEY)",
+    )
+    group.addoption("--mockfiles-url", help="mockfiles.contract's socket target: this server")
+    group.addoption("--mockfiles-live-url", default="https://api.openai.com/v1", help="live URL")
     parser.addini(
         "mockfiles_chaos", "default for --mockfiles-chaos (0 = off)", type="string", default="0"
     )
