@@ -18,12 +18,33 @@ from mockfiles.limits import Limits
 from mockfiles.server import MockServer
 from mockfiles.state import Bug
 
+# Imported lazily by the commands that need them: `serve` must not load the SDK.
+
+
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    from mockfiles.contract.verify import add_arguments
+
+    add_arguments(parser)
+
+
+def verify(args: argparse.Namespace) -> int:
+    from mockfiles.contract.verify import main
+
+    return main(args)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockfiles", description="A faithful in-memory fake of OpenAI's Files API."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser(
+        "verify",
+        help="run the contract suite against the fake, a server or the live API",
+        description="Run the contract suite (mockfiles.contract) against a target, or diff "
+        "the fake against another target (--compare).",
+    )
+    add_verify_arguments(verify)
     serve = commands.add_parser(
         "serve",
         help="serve the fake over HTTP until interrupted",
@@ -79,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        return verify(args)
     limits = {
         field.name: getattr(args, field.name)
         for field in dataclasses.fields(Limits)

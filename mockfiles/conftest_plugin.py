@@ -88,6 +88,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="RATE",
         help="fail this share of every fake's first attempts with random retryable errors",
     )
+    # The live target: mockfiles.live (the fixture) and mockfiles.contract (the suite).
+    group.addoption(
+        "--mockfiles-target",
+        choices=("in-process", "socket", "live"),
+        help="live: the fixture and mockfiles.contract use the real API (needs OPENAI_API_KEY)",
+    )
+    group.addoption("--mockfiles-url", help="mockfiles.contract's socket target: this server")
+    group.addoption("--mockfiles-live-url", default="https://api.openai.com/v1", help="live URL")
     parser.addini(
         "mockfiles_chaos", "default for --mockfiles-chaos (0 = off)", type="string", default="0"
     )
@@ -195,6 +203,11 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
     Options come from ``@pytest.mark.mockfiles(...)``. A bug inside the fake fails the test at
     teardown, naming the request.
     """
+    if request.config.getoption("mockfiles_target") == "live":
+        from mockfiles.live import live_fixture
+
+        yield from live_fixture(request, _marker_options(request.node))
+        return
     session = request.config.stash[_SESSION_KEY]
     options = _marker_options(request.node)
     options.setdefault("seed", test_seed(request.config, request.node.nodeid))
