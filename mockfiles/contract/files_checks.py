@@ -74,9 +74,9 @@ def retrieve_and_content_give_back_the_file(s: Session) -> None:
 
 @check(
     "files",
-    "a download is application/octet-stream, without Content-Disposition",
-    source=CHOSEN,
-    note="Fidelity notes: Downloads",
+    "a download is application/octet-stream, named by Content-Disposition",
+    source=KNOWN,
+    note="Fidelity notes: Downloads (recorded exchanges: FilesTests)",
     files=1,
     stored_bytes=len(JSONL),
 )
@@ -85,7 +85,7 @@ def a_download_is_an_octet_stream(s: Session) -> None:
     answer = s.http.get(f"/files/{created.id}/content")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/octet-stream"
-    assert "content-disposition" not in answer.headers
+    assert answer.headers["content-disposition"] == 'attachment; filename="c.jsonl"'
 
 
 @check(
