@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mockfiles.batch_responses import NAMED_RESPONDERS, Responder
+from mockfiles.batches import BatchStore, BatchTiming
 from mockfiles.clock import Clock, to_epoch
 from mockfiles.faults import FaultPlan
 from mockfiles.http.app import Bug, FilesApp
@@ -13,7 +17,7 @@ from mockfiles.ids import IdFactory
 from mockfiles.journal import Call, Journal
 from mockfiles.keys import KeyRing, header_safe
 from mockfiles.limits import Limits
-from mockfiles.model import FileObject
+from mockfiles.model import Content, FileObject
 from mockfiles.rate import RateLimiter
 from mockfiles.store import FileStore, Usage
 from mockfiles.uploads import UploadStore
@@ -64,6 +68,13 @@ class MockFiles:
         A probability: each first attempt of any operation fails with a random retryable error
         (429, 500, 502, 503 asking for a 5 ms wait); retries are never failed by chaos, so code
         that retries stays green. The pytest option ``--mockfiles-chaos`` sets it for every test.
+    ``batch_timing``
+        Seconds of the fake's clock each batch phase lasts: a ``BatchTiming`` or a mapping of
+        its fields (``{"in_progress": 60}``; ``validating``, ``in_progress``, ``finalizing``,
+        ``cancelling``). Short by default; all ``0`` completes a batch at once.
+    ``batch_responder``
+        What batch requests answer when a test sets nothing (``batches.respond``): a function
+        of the request line, or ``"default"`` / ``"fail"``; ``reset()`` keeps it.
     """
 
     def __init__(
@@ -78,6 +89,8 @@ class MockFiles:
         keys: Mapping[str, str | Mapping[str, Any]] | None = None,
         faults: Sequence[str | Mapping[str, Any]] | None = None,
         chaos: float = 0.0,
+        batch_timing: BatchTiming | Mapping[str, int] | None = None,
+        batch_responder: Responder | str | None = None,
     ) -> None:
         self.organization = header_safe(organization, "organization")
         self.project = header_safe(project, "project")
@@ -97,6 +110,14 @@ class MockFiles:
             self.faults.add("*", "chaos", probability=chaos, first_attempts_only=True)
         self.store = FileStore(self.clock, self.ids, _limits(limits))
         self.uploads = UploadStore(self.clock, self.ids, self.store)
+        #: The Batches API's state; ``mock.batches.respond(fn)`` says what requests answer.
+        self.batches = BatchStore(
+            self.clock,
+            self.ids,
+            self.store,
+            _batch_timing(batch_timing),
+            _responder(batch_responder),
+        )
         for key, grant in (keys or {}).items():
             if isinstance(grant, str):
                 self.add_key(key, project=grant)
@@ -243,20 +264,24 @@ class MockFiles:
         self,
         *,
         purpose: str,
-        size: int,
+        size: int | None = None,
+        content: FileContent | None = None,
         filename: str = "file.jsonl",
         created_at: int | None = None,
         project: str | None = None,
         expires_after: Mapping[str, object] | None = None,
     ) -> FileObject:
-        """Put a file straight into the store without sending or holding its bytes: a
-        download streams ``size`` deterministic bytes. The project's quota applies; the
-        per-file limits do not (files this large arrive through the Uploads API)."""
+        """Put a file straight into the store, of any purpose (``batch_output`` and the other
+        system purposes included), with its ``content`` (bytes, text stored as UTF-8, a
+        ``Path`` to read, or an iterable of dicts written as JSON Lines) or, without bytes,
+        of ``size`` deterministic bytes streamed on download. The project's quota applies;
+        the per-file limits do not (files this large arrive through the Uploads API)."""
         return self.store.place(
             self.project if project is None else project,
             filename=filename,
             purpose=purpose,
             size=size,
+            content=None if content is None else as_content(content),
             created_at=created_at,
             expires_after=expires_after,
         )
@@ -304,10 +329,13 @@ class MockFiles:
         return factory
 
     def reset(self) -> None:
-        """Empty the fake: no files or uploads in any project, no upload counts, no journal, no
-        recorded bugs, and the clock back where it started. Keys, limits and fault rules stay."""
+        """Empty the fake: no files, uploads or batches in any project (nor the tests' batch
+        responders), no upload counts, no journal, no recorded bugs, and the clock back where
+        it started. Keys, limits, fault rules and the batch timing and default responder
+        stay."""
         self.store.reset()
         self.uploads.reset()
+        self.batches.reset()
         self.rates.reset()
         self.journal.clear()
         self.clock.rewind()
@@ -322,6 +350,40 @@ class MockFiles:
 
     def _served_by(self, server: MockServer | None) -> None:
         self._server = server
+
+
+#: What ``add_file(content=...)`` takes.
+FileContent = bytes | str | Path | Iterable[Mapping[str, Any]]
+
+
+def as_content(value: FileContent) -> Content:
+    """A file's bytes from what a test has: bytes, text (UTF-8), a path, or dicts (JSONL)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return Content.from_bytes(bytes(value))
+    if isinstance(value, str):
+        return Content.from_bytes(value.encode("utf-8"))
+    if isinstance(value, Path):
+        return Content.from_bytes(value.read_bytes())
+    lines = []
+    for line in value:
+        if not isinstance(line, Mapping):
+            raise TypeError(f"content: expected dicts to write as JSON lines, got {line!r}")
+        lines.append(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+    return Content(lines)
+
+
+def _batch_timing(value: BatchTiming | Mapping[str, int] | None) -> BatchTiming:
+    if isinstance(value, BatchTiming):
+        return value
+    return BatchTiming().replace(value or {})
+
+
+def _responder(value: Responder | str | None) -> Responder | None:
+    if value is None or callable(value):
+        return value
+    if value not in NAMED_RESPONDERS:
+        raise ValueError(f"unknown batch responder {value!r}; known: {sorted(NAMED_RESPONDERS)}")
+    return NAMED_RESPONDERS[value]
 
 
 def _limits(value: Limits | Mapping[str, int] | None, base: Limits | None = None) -> Limits:

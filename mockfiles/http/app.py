@@ -28,6 +28,7 @@ from mockfiles.errors import (
     UnreadableBody,
 )
 from mockfiles.faults import Fault
+from mockfiles.http.batch_views import BATCH_VIEWS
 from mockfiles.http.control import CONTROL_VIEWS
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.upload_views import UPLOAD_VIEWS
@@ -53,6 +54,10 @@ URL_MAP = Map(
         Rule("/v1/uploads/<upload_id>/parts", endpoint="uploads.parts.create", methods=["POST"]),
         Rule("/v1/uploads/<upload_id>/complete", endpoint="uploads.complete", methods=["POST"]),
         Rule("/v1/uploads/<upload_id>/cancel", endpoint="uploads.cancel", methods=["POST"]),
+        Rule("/v1/batches", endpoint="batches.create", methods=["POST"]),
+        Rule("/v1/batches", endpoint="batches.list", methods=["GET"]),
+        Rule("/v1/batches/<batch_id>", endpoint="batches.retrieve", methods=["GET"]),
+        Rule("/v1/batches/<batch_id>/cancel", endpoint="batches.cancel", methods=["POST"]),
         Rule("/_mockfiles/clock", endpoint="control.clock", methods=["GET"]),
         Rule("/_mockfiles/clock", endpoint="control.clock.move", methods=["POST"]),
         Rule("/_mockfiles/reset", endpoint="control.reset", methods=["POST"]),
@@ -65,6 +70,8 @@ URL_MAP = Map(
         Rule("/_mockfiles/faults", endpoint="control.faults.add", methods=["POST"]),
         Rule("/_mockfiles/faults", endpoint="control.faults.clear", methods=["DELETE"]),
         Rule("/_mockfiles/state", endpoint="control.state", methods=["GET"]),
+        Rule("/_mockfiles/files", endpoint="control.files.add", methods=["POST"]),
+        Rule("/_mockfiles/batches/respond", endpoint="control.batches.respond", methods=["POST"]),
         Rule("/_mockfiles/journal", endpoint="control.journal", methods=["GET"]),
         Rule("/_mockfiles/journal", endpoint="control.journal.clear", methods=["DELETE"]),
     ],
@@ -72,7 +79,7 @@ URL_MAP = Map(
 )
 
 #: Every operation's view, by the operation's name.
-OPERATION_VIEWS: dict[str, View] = {**VIEWS, **UPLOAD_VIEWS}
+OPERATION_VIEWS: dict[str, View] = {**VIEWS, **UPLOAD_VIEWS, **BATCH_VIEWS}
 
 #: Set in the WSGI environ once the request body has been read to its end, so that the
 #: server may keep the connection open for the next request.
@@ -147,7 +154,11 @@ class FilesApp:
                     response = Response(status=200)  # never sent: the connection breaks first
                 else:
                     context = Context(
-                        store=mock.store, caller=caller, rates=mock.rates, uploads=mock.uploads
+                        store=mock.store,
+                        caller=caller,
+                        rates=mock.rates,
+                        uploads=mock.uploads,
+                        batches=mock.batches,
                     )
                     response = OPERATION_VIEWS[endpoint](context, request, args)
         except APIError as raised:

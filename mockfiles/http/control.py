@@ -16,19 +16,29 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
   ``{"spec": "files.create:rate_limit:times=2"}`` or as ``FaultPlan.add``'s arguments
   (``{"operations": "files.create", "action": "rate_limit", "times": 2}``); ``DELETE`` clears
   them.
-- ``GET /_mockfiles/state`` answers, per project, its files' count and bytes and its pending
-  uploads.
+- ``GET /_mockfiles/state`` answers, per project, its files' count and bytes, its pending
+  uploads and its batches (``{"id", "status", "created_at"}``, brought up to the clock's now).
+- ``POST /_mockfiles/files`` with ``{"purpose", "filename", "project"?, "content": text}`` (or
+  ``"content_base64"`` instead of ``content``; optional ``created_at``, ``expires_after``) puts
+  a file with those bytes into a project, any purpose (``batch_output`` included); the
+  project's quota applies. Answers the File.
+- ``POST /_mockfiles/batches/respond`` with ``{"custom_id"?, "endpoint"?, "body": {...}}`` or
+  ``{..., "error": {"message", "status_code"?, "type"?, "param"?, "code"?}}`` fixes what batch
+  requests answer (``mock.batches.respond``).
 - ``GET /_mockfiles/journal`` answers the calls so far (``{"data": [...]}``); ``DELETE``
   clears them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from mockfiles.batch_responses import RequestError
 from mockfiles.errors import InvalidRequest
 from mockfiles.http.bodies import json_object
 from mockfiles.http.render import json_response
@@ -144,14 +154,87 @@ def clear_faults(mock: MockFiles, request: Request) -> Response:
 
 def state(mock: MockFiles, request: Request) -> Response:
     projects: dict[str, dict[str, Any]] = {}
+
+    def entry_of(project: str) -> dict[str, Any]:
+        return projects.setdefault(project, {"files": 0, "bytes": 0, "uploads": [], "batches": []})
+
+    batches = mock.batches.batches()  # first: completing a batch writes its output files
     for stored in mock.store.files():
-        entry = projects.setdefault(stored.project, {"files": 0, "bytes": 0, "uploads": []})
+        entry = entry_of(stored.project)
         entry["files"] += 1
         entry["bytes"] += stored.file.bytes
     for upload in mock.uploads.pending():
-        entry = projects.setdefault(upload.pop("project"), {"files": 0, "bytes": 0, "uploads": []})
-        entry["uploads"].append(upload)
+        entry_of(upload.pop("project"))["uploads"].append(upload)
+    for batch in batches:
+        entry_of(mock.batches.project_of(batch.id))["batches"].append(
+            {"id": batch.id, "status": batch.status, "created_at": batch.created_at}
+        )
     return json_response({"now": mock.clock.now(), "projects": projects})
+
+
+#: A seeded file travels inside a JSON body (base64 or text), so it may be large.
+MAX_FILE_BODY = 256 * 1024 * 1024
+
+
+def add_file(mock: MockFiles, request: Request) -> Response:
+    body = json_object(request, MAX_FILE_BODY)
+    text, encoded = body.pop("content", None), body.pop("content_base64", None)
+    if (text is None) == (encoded is None):
+        raise InvalidRequest('Send exactly one of "content" (text) or "content_base64".')
+    if text is not None and not isinstance(text, str):
+        raise InvalidRequest('"content" must be text; send bytes as "content_base64".')
+    if encoded is not None:
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise InvalidRequest('"content_base64" is not valid base64.') from None
+    else:
+        data = str(text).encode("utf-8")
+    allowed = {"purpose", "filename", "project", "created_at", "expires_after"}
+    unknown = set(body) - allowed
+    if unknown or not isinstance(body.get("purpose"), str):
+        raise InvalidRequest(
+            f'A file needs "purpose" (text) and takes {sorted(allowed)} beside its content; '
+            f"unknown: {sorted(unknown)}.",
+            param="purpose" if not unknown else sorted(unknown)[0],
+        )
+    for name, kind in (("filename", str), ("project", str), ("created_at", int)):
+        if name in body and (isinstance(body[name], bool) or not isinstance(body[name], kind)):
+            raise InvalidRequest(f'"{name}" must be {kind.__name__}.', param=name)
+    if "expires_after" in body and not isinstance(body["expires_after"], dict):
+        raise InvalidRequest('"expires_after" must be an object.', param="expires_after")
+    file = mock.add_file(content=data, **body)
+    return json_response(file.to_dict())
+
+
+def batch_respond(mock: MockFiles, request: Request) -> Response:
+    body = _json_object(request)
+    target: dict[str, Any] = {
+        name: body.pop(name) for name in ("custom_id", "endpoint") if name in body
+    }
+    if not all(isinstance(value, str) for value in target.values()):
+        raise InvalidRequest('"custom_id" and "endpoint" must be text.')
+    answer, error = body.pop("body", None), body.pop("error", None)
+    if body or (answer is None) == (error is None):
+        raise InvalidRequest(
+            'Send "body" (an object) or "error", and optionally "custom_id" or "endpoint".'
+        )
+    if answer is not None:
+        if not isinstance(answer, dict):
+            raise InvalidRequest('"body" must be an object.', param="body")
+        mock.batches.respond(answer, **target)
+    else:
+        fields = {"message", "status_code", "type", "param", "code"}
+        status = error.get("status_code", 400) if isinstance(error, dict) else None
+        if (
+            not isinstance(error, dict)
+            or set(error) - fields
+            or not isinstance(status, int)
+            or not 400 <= status <= 599
+        ):
+            raise InvalidRequest(f'"error" must be an object with {sorted(fields)}.', param="error")
+        mock.batches.respond(RequestError(**error), **target)
+    return json_response({"responding": True, **target})
 
 
 def journal_state(mock: MockFiles, request: Request) -> Response:
@@ -181,6 +264,8 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.faults.add": add_fault,
     "control.faults.clear": clear_faults,
     "control.state": state,
+    "control.files.add": add_file,
+    "control.batches.respond": batch_respond,
     "control.journal": journal_state,
     "control.journal.clear": clear_journal,
 }
