@@ -55,6 +55,7 @@ def lines_of(client: openai.OpenAI, file_id: str) -> list[dict[str, Any]]:
 
 
 def test_each_status_begins_at_its_boundary_second(mock: MockFiles, client: openai.OpenAI) -> None:
+    mock.freeze()  # time stands still: the clock shows exactly what it is set to
     batch = start(mock, client)
     created = batch.created_at
     assert (batch.status, batch.expires_at, batch.model) == ("validating", created + 86_400, None)
@@ -120,6 +121,7 @@ def test_zero_durations_complete_a_batch_when_it_is_next_read(mockfiles: MockFil
 def test_cancel_while_validating_ends_cancelled_without_files(
     mock: MockFiles, client: openai.OpenAI
 ) -> None:
+    mock.freeze()
     batch = start(mock, client)
     at(mock, batch, 1)
     cancelling = client.batches.cancel(batch.id)
@@ -181,6 +183,7 @@ def test_a_batch_whose_window_ends_first_expires_with_every_request_unrun(
 ) -> None:
     mockfiles.batches.timing = BatchTiming(validating=1, in_progress=100_000, finalizing=600)
     client = mockfiles.client(in_process=True)
+    mockfiles.freeze()
     batch = start(mockfiles, client)
     at(mockfiles, batch, 86_399)
     assert client.batches.retrieve(batch.id).status == "in_progress"
