@@ -170,7 +170,8 @@ def _response(custom_id: str, request: Mapping[str, Any], created: int) -> dict[
         "tools": [],
         "usage": {
             "input_tokens": prompt,
-            "input_tokens_details": {"cached_tokens": 0},
+            # cache_write_tokens: required by openai 3.x's type, an extra for 2.x's.
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": completion,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": prompt + completion,
