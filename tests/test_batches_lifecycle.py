@@ -411,3 +411,19 @@ def test_reset_forgets_batches_and_the_tests_responders(
     done = client.batches.retrieve(again.id)
     [line, _] = lines_of(client, done.output_file_id or "")
     assert line["response"]["body"]["object"] == "chat.completion"
+
+
+def test_the_batch_domain_imports_neither_werkzeug_nor_pytest() -> None:
+    import subprocess
+    import sys
+
+    modules = ["batches", "batch_model", "batch_lines", "batch_responses", "batch_validation"]
+    imports = "; ".join(f"import mockfiles.{name}" for name in modules)
+    probe = (
+        f"import sys; {imports}; "
+        "print(sorted(m for m in ('werkzeug', 'pytest', 'openai') if m in sys.modules))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "[]"
