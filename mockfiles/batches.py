@@ -65,6 +65,8 @@ class _Record:
     seq: int
     output_expires_after: Mapping[str, object] | None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: Whether the completion window ended before the work did (the batch will expire).
+    window_ended: bool = False
 
 
 class BatchStore:
@@ -224,20 +226,22 @@ class BatchStore:
             elif batch.status == "in_progress":
                 assert batch.in_progress_at is not None
                 due = batch.in_progress_at + timing.in_progress
-                if batch.expires_at < due:  # the window ends first
+                window_ended = batch.expires_at < due
+                if window_ended:
                     due = max(batch.expires_at, batch.in_progress_at)
                 if now < due:
                     break
+                record.window_ended = window_ended
                 record.batch = dataclasses.replace(batch, status="finalizing", finalizing_at=due)
             elif batch.status == "finalizing":
                 assert batch.finalizing_at is not None
-                assert batch.in_progress_at is not None
                 due = batch.finalizing_at + timing.finalizing
                 if now < due:
                     break
-                window_ended = batch.finalizing_at < batch.in_progress_at + timing.in_progress
                 record.batch = (
-                    self._stop(record, due, "expired") if window_ended else self._run(record, due)
+                    self._stop(record, due, "expired")
+                    if record.window_ended
+                    else self._run(record, due)
                 )
             elif batch.status == "cancelling":
                 assert batch.cancelling_at is not None
@@ -299,6 +303,11 @@ class BatchStore:
                     )
                 )
                 continue
+            if not isinstance(answer, Mapping):
+                raise TypeError(
+                    f"the batch responder for {custom_id!r} returned {answer!r}: return a dict "
+                    "(the response body) or a RequestError"
+                )
             body = dict(answer)
             usage = body.get("usage")
             if isinstance(usage, Mapping):

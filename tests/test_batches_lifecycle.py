@@ -5,12 +5,14 @@ SDK in-process (the socket is covered in test_batches_sdk.py)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import openai
 import pytest
 
-from mockfiles import MockFiles
+from mockfiles import FakeBugError, MockFiles
 from mockfiles.batches import BatchTiming, RequestError
 
 CHAT = "/v1/chat/completions"
@@ -414,9 +416,6 @@ def test_reset_forgets_batches_and_the_tests_responders(
 
 
 def test_the_batch_domain_imports_neither_werkzeug_nor_pytest() -> None:
-    import subprocess
-    import sys
-
     modules = ["batches", "batch_model", "batch_lines", "batch_responses", "batch_validation"]
     imports = "; ".join(f"import mockfiles.{name}" for name in modules)
     probe = (
@@ -427,3 +426,15 @@ def test_the_batch_domain_imports_neither_werkzeug_nor_pytest() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "[]"
+
+
+def test_a_responder_answering_neither_a_body_nor_an_error_is_reported_as_a_bug(
+    mock: MockFiles, client: openai.OpenAI
+) -> None:
+    mock.batches.respond(lambda line: None)  # type: ignore[arg-type,return-value]
+    batch = start(mock, client)
+    mock.clock.advance(TIMING.total + 1)
+    with pytest.raises(openai.InternalServerError):
+        client.batches.retrieve(batch.id)
+    with pytest.raises(FakeBugError, match="return a dict"):
+        mock.check()
