@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import urllib.error
@@ -285,3 +286,50 @@ def test_serve_refuses_a_negative_phase() -> None:
     )
     assert result.returncode == 2
     assert "'cancelling' must last a whole number of seconds" in result.stderr
+
+
+def test_the_batch_docs_recipes_pass(mockfiles: MockFiles) -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs" / "batches.md"
+    blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.DOTALL)
+    recipes = [block for block in blocks if re.search(r"^def test_", block, re.MULTILINE)]
+    assert len(recipes) == 2, "the sync and the async recipe"
+    for recipe in recipes:
+        namespace: dict[str, Any] = {}
+        exec(compile(recipe, str(docs), "exec"), namespace)
+        [test] = [value for name, value in namespace.items() if name.startswith("test_")]
+        mockfiles.reset()
+        test(mockfiles)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"body": {"a": 1}, "error": {"message": "x"}},
+        {"body": [1]},
+        {"error": {"message": "x", "status_code": 200}},
+        {"error": {"message": "x", "colour": "red"}},
+        {"body": {}, "custom_id": 5},
+    ],
+)
+def test_the_control_plane_refuses_bad_responders(http: Client, body: dict[str, Any]) -> None:
+    answer = http.post("/_mockfiles/batches/respond", json=body)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"]
+
+
+def test_create_takes_only_json(http: Client) -> None:
+    answer = http.post(
+        "/v1/batches",
+        data={"input_file_id": "file-x"},
+        headers={"Authorization": "Bearer sk-x"},
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "unsupported_content_type"
+    answer = http.post(
+        "/v1/batches",
+        data="{not json",
+        headers={"Authorization": "Bearer sk-x", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"].startswith("We could not parse the JSON body")

@@ -47,8 +47,8 @@ def start(mock: MockFiles, client: openai.OpenAI, content: Any = None, **kw: Any
 
 
 def at(mock: MockFiles, batch: Any, seconds: int) -> None:
-    """Set the fake's clock to ``seconds`` after the batch's creation (whole seconds, so a
-    phase's end is exact: the clock's own drift during a test is far below a second)."""
+    """Set the fake's clock to ``seconds`` after the batch's creation: exactly, under
+    ``freeze()``; otherwise a few microseconds later, still far within the second."""
     mock.clock.set(batch.created_at + seconds)
 
 

@@ -232,7 +232,10 @@ def batch_respond(mock: MockFiles, request: Request) -> Response:
             or not isinstance(status, int)
             or not 400 <= status <= 599
         ):
-            raise InvalidRequest(f'"error" must be an object with {sorted(fields)}.', param="error")
+            raise InvalidRequest(
+                f'"error" must be an object with {sorted(fields)}; "status_code" 400 to 599.',
+                param="error",
+            )
         mock.batches.respond(RequestError(**error), **target)
     return json_response({"responding": True, **target})
 
