@@ -6,7 +6,8 @@ line order, ``line`` 1-based; the codes and texts of ``invalid_json_line``,
 model / messages errors; the output line format. Chosen by the fake because the real ones are
 unknown: the duplicate ``custom_id`` and mixed-model errors (a compatible service's wording),
 ``method`` other than POST, a line that is JSON but no object (reported as not parseable), an
-empty file, and blank lines (skipped, still counted in the numbering).
+empty file, a file over 50,000 requests, and blank lines (skipped, still counted in the
+numbering).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+#: Requests one batch may hold.
+MAX_REQUESTS = 50_000
 #: The endpoints whose bodies must name a model.
 _NEEDS_MODEL = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses")
 #: The endpoints that refuse ``stream: true``, with the API name their message starts with.
@@ -73,6 +76,14 @@ def check_lines(data: bytes, endpoint: str) -> Checked:
         seen.add(line["custom_id"])
         model = model or line["body"].get("model")
         requests.append(line)
+    if len(requests) > MAX_REQUESTS:
+        errors.append(
+            LineError(
+                "too_many_requests_in_batch",
+                f"The batch input file holds {len(requests)} requests; a batch may hold at most "
+                f"{MAX_REQUESTS:,}.",
+            )
+        )
     if not requests and not errors:
         errors.append(
             LineError("empty_file", "The batch input file is empty: it holds no requests.")

@@ -37,6 +37,7 @@ from mockfiles.batch_validation import BATCH_WINDOW, InvalidBatchRequest, check_
 from mockfiles.clock import Clock
 from mockfiles.errors import FileNotFound
 from mockfiles.ids import IdFactory
+from mockfiles.limits import human_size
 from mockfiles.model import Content
 from mockfiles.store import FileStore
 
@@ -259,6 +260,8 @@ class BatchStore:
             file = self._files.retrieve(record.project, batch.input_file_id)
         except FileNotFound:
             file = None
+        limit = self._files.limits.batch_file_bytes
+        error: LineError | None = None
         if file is None:
             error = LineError(
                 "invalid_request",
@@ -266,15 +269,23 @@ class BatchStore:
                 f"{record.organization} does not have access to it.",
                 "file_id",
             )
-            return dataclasses.replace(batch, status="failed", failed_at=at, errors=(error,))
-        if file.purpose != "batch":
+        elif file.purpose != "batch":
             error = LineError(
                 "invalid_file_purpose",
                 f"The input file {file.id} has purpose '{file.purpose}', but a batch's input "
                 "file must have purpose 'batch'.",
                 "input_file_id",
             )
+        elif file.bytes > limit:  # also keeps a huge byte-less file from being read at all
+            error = LineError(
+                "file_too_large",
+                f"The input file {file.id} is too large: a batch's input file may hold at most "
+                f"{human_size(limit)}.",
+                "input_file_id",
+            )
+        if error is not None:
             return dataclasses.replace(batch, status="failed", failed_at=at, errors=(error,))
+        assert file is not None
         _, content = self._files.content(record.project, file.id)
         checked = check_lines(content.read(), batch.endpoint)
         if checked.errors:

@@ -438,3 +438,26 @@ def test_a_responder_answering_neither_a_body_nor_an_error_is_reported_as_a_bug(
         client.batches.retrieve(batch.id)
     with pytest.raises(FakeBugError, match="return a dict"):
         mock.check()
+
+
+def test_an_input_file_over_the_batch_size_limit_fails_without_being_read(
+    mock: MockFiles, client: openai.OpenAI
+) -> None:
+    huge = mock.add_file(purpose="batch", size=300 * 1024 * 1024)  # no bytes held
+    errors = failed_errors(mock, client, None, input_file_id=huge.id)
+    assert [(e["code"], e["param"]) for e in errors] == [("file_too_large", "input_file_id")]
+    assert errors[0]["message"].endswith("may hold at most 200 MB.")
+
+
+def test_a_batch_holds_at_most_50000_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockfiles import batch_lines
+
+    assert batch_lines.MAX_REQUESTS == 50_000
+    monkeypatch.setattr(batch_lines, "MAX_REQUESTS", 3)  # the same rule, on a small file
+    line = b'{"custom_id":"%d","method":"POST","url":"/v1/moderations","body":{"input":"x"}}\n'
+    data = b"".join(line % i for i in range(4))
+    checked = batch_lines.check_lines(data, "/v1/moderations")
+    assert [(e.code, e.line) for e in checked.errors] == [("too_many_requests_in_batch", None)]
+    assert not batch_lines.check_lines(
+        data[: data.rindex(b'{"custom_id"')], "/v1/moderations"
+    ).errors
