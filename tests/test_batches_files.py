@@ -8,7 +8,6 @@ import base64
 import json
 import re
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from helpers import Answer, control, serve_cli
 from werkzeug.test import Client
 
 from mockfiles import MockFiles
+from mockfiles.cli import main
 
 LINES = [{"custom_id": "a", "n": 1}, {"custom_id": "b", "text": "é"}]
 JSONL = b'{"custom_id": "a", "n": 1}\n{"custom_id": "b", "text": "\xc3\xa9"}\n'
@@ -277,15 +277,11 @@ def test_curl_reaches_the_batches_endpoints(served: str) -> None:
     assert json.loads(created.stdout)["status"] == "validating"
 
 
-def test_serve_refuses_a_negative_phase() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mockfiles", "serve", "--batch-cancelling-seconds", "-1"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
-    assert "'cancelling' must last a whole number of seconds" in result.stderr
+def test_serve_refuses_a_negative_phase(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--batch-cancelling-seconds", "-1"])
+    assert exited.value.code == 2
+    assert "'cancelling' must last a whole number of seconds" in capsys.readouterr().err
 
 
 def test_the_batch_docs_recipes_pass(mockfiles: MockFiles) -> None:

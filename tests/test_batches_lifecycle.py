@@ -461,3 +461,9 @@ def test_a_batch_holds_at_most_50000_requests(monkeypatch: pytest.MonkeyPatch) -
     assert not batch_lines.check_lines(
         data[: data.rindex(b'{"custom_id"')], "/v1/moderations"
     ).errors
+
+
+@pytest.mark.mockfiles(batch_timing={"validating": 7}, batch_responder="fail")
+def test_the_marker_sets_the_batch_timing_and_responder(mockfiles: MockFiles) -> None:
+    assert mockfiles.batches.timing == BatchTiming(validating=7)
+    assert mockfiles.batches.default_responder is not None
