@@ -202,6 +202,8 @@ def test_a_batch_whose_window_ends_first_expires_with_every_request_unrun(
     assert expired.request_counts is not None
     assert expired.request_counts.model_dump() == {"total": 2, "completed": 0, "failed": 0}
     assert expired.error_file_id is not None
+    with pytest.raises(openai.ConflictError, match="status 'expired'"):
+        client.batches.cancel(batch.id)
     [line, _] = lines_of(client, expired.error_file_id)
     assert line["response"] is None
     assert line["error"] == {
@@ -287,6 +289,9 @@ def test_an_unknown_input_file_fails_the_batch_with_the_observed_error(
     mock: MockFiles, client: openai.OpenAI
 ) -> None:
     errors = failed_errors(mock, client, None, input_file_id="file-nope")
+    batch_id = client.batches.list().data[0].id
+    with pytest.raises(openai.ConflictError, match="Cannot cancel a batch with status 'failed'."):
+        client.batches.cancel(batch_id)
     assert errors == [
         {
             "code": "invalid_request",

@@ -111,8 +111,12 @@ def test_the_whole_loop_async(mockfiles: MockFiles, where: str) -> None:
             assert listed == [second.id, first.id]
             assert (await client.batches.retrieve(second.id)).status == "cancelled"
             content = await client.files.content(done.output_file_id or "")
-            return [json.loads(line)["custom_id"] for line in content.text.splitlines()]
+            errors = await client.files.content(done.error_file_id or "")
+            return [
+                json.loads(line)["custom_id"] for line in (content.text + errors.text).splitlines()
+            ]
 
+    mockfiles.batches.respond(RequestError("No."), custom_id="b")
     assert asyncio.run(scenario()) == ["a", "b"]
 
 
