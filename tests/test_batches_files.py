@@ -329,3 +329,91 @@ def test_create_takes_only_json(http: Client) -> None:
     )
     assert answer.status_code == 400
     assert answer.get_json()["error"]["message"].startswith("We could not parse the JSON body")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/batches", b"[]"),
+        ("POST", "/v1/batches", b"null"),
+        ("POST", "/v1/batches", b""),
+        ("POST", "/v1/batches", b"\xff\xfe"),
+        ("POST", "/v1/batches", b"[" * 100_000),
+        ("POST", "/v1/batches", b'{"input_file_id": 5}'),
+        ("POST", "/v1/batches", b'{"input_file_id": "f", "endpoint": {"a": 1}}'),
+        (
+            "POST",
+            "/v1/batches",
+            b'{"input_file_id": "f", "endpoint": "/v1/embeddings", "completion_window": ["24h"]}',
+        ),
+        (
+            "POST",
+            "/v1/batches",
+            b'{"input_file_id": "f", "endpoint": "/v1/embeddings", '
+            b'"completion_window": "24h", "metadata": {"k": NaN}}',
+        ),
+        (
+            "POST",
+            "/v1/batches",
+            b'{"input_file_id": "f", "endpoint": "/v1/embeddings", '
+            b'"completion_window": "24h", "metadata": ["a"]}',
+        ),
+        (
+            "POST",
+            "/v1/batches",
+            b'{"input_file_id": "f", "endpoint": "/v1/embeddings", '
+            b'"completion_window": "24h", "output_expires_after": {"anchor": "x", "seconds": 1}}',
+        ),
+        (
+            "POST",
+            "/v1/batches",
+            b'{"input_file_id": "f", "endpoint": "/v1/embeddings", '
+            b'"completion_window": "24h", "output_expires_after": {"anchor": "created_at", '
+            b'"seconds": true}}',
+        ),
+        (
+            "POST",
+            "/v1/batches",
+            b'{"input_file_id": "f", "endpoint": "/v1/embeddings", '
+            b'"completion_window": "24h", "output_expires_after": {"seconds": 4000}}',
+        ),
+        ("POST", "/v1/batches", b"{" + b'"k": 1,' * 200_000 + b'"k": 1}'),
+        ("GET", "/v1/batches?limit=abc", b""),
+        ("GET", "/v1/batches?limit=0", b""),
+        ("GET", "/v1/batches?limit=" + "9" * 200, b""),
+        ("GET", "/v1/batches/%00", b""),
+        ("POST", "/v1/batches/batch_x/cancel", b"not even json"),
+        ("DELETE", "/v1/batches/batch_x", b""),
+    ],
+)
+def test_odd_batch_requests_get_a_json_4xx(
+    http: Client, mockfiles: MockFiles, method: str, path: str, body: bytes
+) -> None:
+    answer = http.open(
+        path,
+        method=method,
+        data=body,
+        headers={"Authorization": "Bearer sk-x", "Content-Type": "application/json"},
+    )
+    assert 400 <= answer.status_code < 500
+    error = answer.get_json()["error"]
+    assert error["message"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert mockfiles.bugs == []
+
+
+def test_the_control_plane_reads_and_changes_the_batch_timing(
+    http: Client, mockfiles: MockFiles
+) -> None:
+    assert http.get("/_mockfiles/batches/timing").get_json() == {
+        "validating": 1,
+        "in_progress": 2,
+        "finalizing": 1,
+        "cancelling": 1,
+    }
+    changed = http.post("/_mockfiles/batches/timing", json={"in_progress": 600})
+    assert changed.get_json()["in_progress"] == 600
+    assert mockfiles.batches.timing.total == 602
+    refused = http.post("/_mockfiles/batches/timing", json={"coffee": 1})
+    assert refused.status_code == 400
+    assert "Unknown batch phase 'coffee'" in refused.get_json()["error"]["message"]

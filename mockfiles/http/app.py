@@ -72,6 +72,10 @@ URL_MAP = Map(
         Rule("/_mockfiles/state", endpoint="control.state", methods=["GET"]),
         Rule("/_mockfiles/files", endpoint="control.files.add", methods=["POST"]),
         Rule("/_mockfiles/batches/respond", endpoint="control.batches.respond", methods=["POST"]),
+        Rule("/_mockfiles/batches/timing", endpoint="control.batches.timing", methods=["GET"]),
+        Rule(
+            "/_mockfiles/batches/timing", endpoint="control.batches.timing.change", methods=["POST"]
+        ),
         Rule("/_mockfiles/journal", endpoint="control.journal", methods=["GET"]),
         Rule("/_mockfiles/journal", endpoint="control.journal.clear", methods=["DELETE"]),
     ],

@@ -25,6 +25,8 @@ No API key is needed. Each endpoint calls the facade's own methods; none has rul
 - ``POST /_mockfiles/batches/respond`` with ``{"custom_id"?, "endpoint"?, "body": {...}}`` or
   ``{..., "error": {"message", "status_code"?, "type"?, "param"?, "code"?}}`` fixes what batch
   requests answer (``mock.batches.respond``).
+- ``GET /_mockfiles/batches/timing`` answers how many seconds each batch phase lasts; ``POST``
+  with some of them (``{"in_progress": 600}``) changes those and answers them all.
 - ``GET /_mockfiles/journal`` answers the calls so far (``{"data": [...]}``); ``DELETE``
   clears them.
 """
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -240,6 +243,15 @@ def batch_respond(mock: MockFiles, request: Request) -> Response:
     return json_response({"responding": True, **target})
 
 
+def batch_timing(mock: MockFiles, request: Request) -> Response:
+    return json_response(dataclasses.asdict(mock.batches.timing))
+
+
+def change_batch_timing(mock: MockFiles, request: Request) -> Response:
+    mock.batches.timing = mock.batches.timing.replace(_json_object(request))
+    return batch_timing(mock, request)
+
+
 def journal_state(mock: MockFiles, request: Request) -> Response:
     return json_response({"data": [call.as_dict() for call in mock.calls()]})
 
@@ -269,6 +281,8 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.state": state,
     "control.files.add": add_file,
     "control.batches.respond": batch_respond,
+    "control.batches.timing": batch_timing,
+    "control.batches.timing.change": change_batch_timing,
     "control.journal": journal_state,
     "control.journal.clear": clear_journal,
 }
