@@ -144,12 +144,12 @@ def _line_problem(
     return None
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def jsonl(lines: Iterable[Mapping[str, Any]]) -> bytes:
     """JSON Lines: one compact object a line, each ending in a newline."""
-    return b"".join(
-        json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
-        for line in lines
-    )
+    return "".join(_COMPACT.encode(line) + "\n" for line in lines).encode("utf-8")
 
 
 def answered_line(

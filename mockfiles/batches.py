@@ -244,12 +244,14 @@ class BatchStore:
                     if record.window_ended
                     else self._run(record, due)
                 )
+                record.requests = []  # in the files now: the parsed lines need not stay
             elif batch.status == "cancelling":
                 assert batch.cancelling_at is not None
                 due = batch.cancelling_at + timing.cancelling
                 if now < due:
                     break
                 record.batch = self._stop(record, due, "cancelled")
+                record.requests = []
             else:
                 break
         return record
@@ -314,7 +316,7 @@ class BatchStore:
                     )
                 )
                 continue
-            if not isinstance(answer, Mapping):
+            if type(answer) is not dict and not isinstance(answer, Mapping):
                 raise TypeError(
                     f"the batch responder for {custom_id!r} returned {answer!r}: return a dict "
                     "(the response body) or a RequestError"
