@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 from typing import Any
 
 import openai
@@ -295,3 +296,25 @@ def test_a_fake_made_to_fail_every_request_by_default() -> None:
     with pytest.raises(ValueError, match="unknown batch responder"):
         MockFiles(batch_responder="sometimes")
     mock.close()
+
+
+def test_concurrent_reads_complete_a_batch_exactly_once(mockfiles: MockFiles) -> None:
+    client = mockfiles.client()
+    file = mockfiles.add_file(purpose="batch", content=requests_jsonl(*"abcdefgh"))
+    batch = client.batches.create(input_file_id=file.id, endpoint=CHAT, completion_window="24h")
+    mockfiles.clock.advance(mockfiles.batches.timing.total + 1)
+    seen: list[str | None] = []
+    barrier = threading.Barrier(8)
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(client.batches.retrieve(batch.id).output_file_id)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(seen) == 8
+    assert len(set(seen)) == 1
+    assert [f.purpose for f in mockfiles.files()] == ["batch", "batch_output"]
