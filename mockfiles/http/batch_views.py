@@ -7,8 +7,9 @@ from typing import Any
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request, Response
 
+from mockfiles.batch_validation import InvalidBatchRequest
 from mockfiles.batches import LIST_LIMIT_DEFAULT
-from mockfiles.errors import InvalidRequest, UnsupportedContentType
+from mockfiles.errors import UnsupportedContentType
 from mockfiles.http.bodies import json_object
 from mockfiles.http.render import json_response
 from mockfiles.http.views import Context, View
@@ -35,7 +36,7 @@ def list_batches(ctx: Context, request: Request, args: dict[str, str]) -> Respon
     raw = request.args.get("limit")
     limit = LIST_LIMIT_DEFAULT if raw is None else parse_decimal(raw, max_length=100)
     if limit is None:
-        raise InvalidRequest(f"{raw!r} is not of type 'integer' - 'limit'", param="limit")
+        raise InvalidBatchRequest(f"{raw!r} is not of type 'integer' - 'limit'", param="limit")
     page = ctx.batches.list(ctx.caller.project, limit=limit, after=request.args.get("after"))
     return json_response(page.to_dict())
 
