@@ -12,6 +12,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from mockfiles.batch_responses import NAMED_RESPONDERS
+from mockfiles.batches import BatchTiming
 from mockfiles.errors import APIError
 from mockfiles.facade import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, MockFiles
 from mockfiles.limits import Limits
@@ -86,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="require 'Authorization: Bearer TOKEN' on every control-plane (/_mockfiles/*) request",
     )
+    timing = BatchTiming()
+    for phase in dataclasses.fields(BatchTiming):
+        serve.add_argument(
+            f"--batch-{phase.name.replace('_', '-')}-seconds",
+            dest=f"batch_{phase.name}",
+            type=int,
+            metavar="S",
+            help=f"seconds of the fake's clock a batch spends {phase.name.replace('_', ' ')} "
+            f"(default {getattr(timing, phase.name)})",
+        )
+    serve.add_argument(
+        "--batch-responder",
+        choices=sorted(NAMED_RESPONDERS),
+        default="default",
+        help="what batch requests answer unless told otherwise: 'default' (a valid body of "
+        "the endpoint) or 'fail' (every request fails); POST /_mockfiles/batches/respond "
+        "overrides it per request",
+    )
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(
@@ -123,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=args.fault,
             chaos=args.chaos,
             control_token=args.control_token,
+            batch_timing={
+                phase.name: getattr(args, f"batch_{phase.name}")
+                for phase in dataclasses.fields(BatchTiming)
+                if getattr(args, f"batch_{phase.name}") is not None
+            },
+            batch_responder=args.batch_responder,
         )
     except (ValueError, APIError) as error:
         parser.error(str(error))

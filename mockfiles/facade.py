@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from mockfiles.batch_responses import Responder
+from mockfiles.batches import BatchStore, BatchTiming
 from mockfiles.clock import Clock, to_epoch
 from mockfiles.faults import FaultPlan
 from mockfiles.http.app import FilesApp
@@ -15,7 +17,7 @@ from mockfiles.keys import KeyRing
 from mockfiles.limits import Limits
 from mockfiles.model import FileObject
 from mockfiles.rate import RateLimiter
-from mockfiles.state import Bug, FakeState
+from mockfiles.state import Bug, FakeState, FileContent
 from mockfiles.store import FileStore, Usage
 from mockfiles.uploads import UploadStore
 
@@ -68,6 +70,13 @@ class MockFiles:
     ``control_token``
         When given, every request to the control plane (``/_mockfiles/*``) must carry
         ``Authorization: Bearer <control_token>``.
+    ``batch_timing``
+        Seconds of the fake's clock each batch phase lasts: a ``BatchTiming`` or a mapping of
+        its fields (``{"in_progress": 60}``; ``validating``, ``in_progress``, ``finalizing``,
+        ``cancelling``). Short by default; all ``0`` completes a batch at once.
+    ``batch_responder``
+        What batch requests answer when a test sets nothing (``batches.respond``): a function
+        of the request line, or ``"default"`` / ``"fail"``; ``reset()`` keeps it.
     """
 
     def __init__(
@@ -83,6 +92,8 @@ class MockFiles:
         faults: Sequence[str | Mapping[str, Any]] | None = None,
         chaos: float = 0.0,
         control_token: str | None = None,
+        batch_timing: BatchTiming | Mapping[str, int] | None = None,
+        batch_responder: Responder | str | None = None,
     ) -> None:
         #: The domain state the HTTP app is handed; the attributes below are its parts.
         self.state = FakeState(
@@ -92,6 +103,8 @@ class MockFiles:
             now=now,
             limits=limits,
             control_token=control_token,
+            batch_timing=batch_timing,
+            batch_responder=batch_responder,
         )
         self.clock: Clock = self.state.clock
         self.ids: IdFactory = self.state.ids
@@ -102,6 +115,8 @@ class MockFiles:
         self.faults: FaultPlan = self.state.faults
         self.store: FileStore = self.state.store
         self.uploads: UploadStore = self.state.uploads
+        #: The Batches API's state; ``mock.batches.respond(fn)`` says what requests answer.
+        self.batches: BatchStore = self.state.batches
         for rule in faults or ():
             if isinstance(rule, str):
                 self.faults.add_spec(rule)
@@ -265,21 +280,25 @@ class MockFiles:
         self,
         *,
         purpose: str,
-        size: int,
+        size: int | None = None,
+        content: FileContent | None = None,
         filename: str = "file.jsonl",
         created_at: int | None = None,
         project: str | None = None,
         expires_after: Mapping[str, object] | None = None,
     ) -> FileObject:
-        """Put a file straight into the store without sending or holding its bytes: a
-        download streams ``size`` deterministic bytes. The project's quota applies; the
-        per-file limits do not (files this large arrive through the Uploads API)."""
-        return self.store.place(
-            self.project if project is None else project,
-            filename=filename,
+        """Put a file straight into the store, of any purpose (``batch_output`` and the other
+        system purposes included), with its ``content`` (bytes, text stored as UTF-8, a
+        ``Path`` to read, or an iterable of dicts written as JSON Lines) or, without bytes,
+        of ``size`` deterministic bytes streamed on download. The project's quota applies;
+        the per-file limits do not (files this large arrive through the Uploads API)."""
+        return self.state.add_file(
             purpose=purpose,
             size=size,
+            content=content,
+            filename=filename,
             created_at=created_at,
+            project=project,
             expires_after=expires_after,
         )
 
@@ -326,8 +345,10 @@ class MockFiles:
         return factory
 
     def reset(self) -> None:
-        """Empty the fake: no files or uploads in any project, no upload counts, no journal, no
-        recorded bugs, and the clock back where it started. Keys, limits and fault rules stay."""
+        """Empty the fake: no files, uploads or batches in any project (nor the tests' batch
+        responders), no upload counts, no journal, no recorded bugs, and the clock back where
+        it started. Keys, limits, fault rules and the batch timing and default responder
+        stay."""
         self.state.reset()
 
     # -- internals -----------------------------------------------------------------------

@@ -31,6 +31,10 @@ OPERATIONS: tuple[str, ...] = (
     "uploads.parts.create",
     "uploads.complete",
     "uploads.cancel",
+    "batches.create",
+    "batches.retrieve",
+    "batches.list",
+    "batches.cancel",
 )
 
 #: Purposes only the platform itself creates (outputs of batches, fine-tunes, assistants).

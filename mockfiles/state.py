@@ -11,17 +11,23 @@ plane both call them. No HTTP and no pytest here.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from mockfiles.batch_responses import NAMED_RESPONDERS, Responder
+from mockfiles.batches import BatchStore, BatchTiming
 from mockfiles.clock import Clock
 from mockfiles.faults import FaultPlan
 from mockfiles.ids import IdFactory
 from mockfiles.journal import Journal
 from mockfiles.keys import KeyRing, header_safe
 from mockfiles.limits import Limits
+from mockfiles.model import Content, FileObject
 from mockfiles.rate import RateLimiter
 from mockfiles.store import FileStore, Usage
 from mockfiles.uploads import UploadStore
@@ -60,6 +66,8 @@ class FakeState:
         now: datetime | float | str | None = None,
         limits: Limits | Mapping[str, int] | None = None,
         control_token: str | None = None,
+        batch_timing: BatchTiming | Mapping[str, int] | None = None,
+        batch_responder: Responder | str | None = None,
     ) -> None:
         #: Whom a request acts for when it names no organization / project.
         self.organization = header_safe(organization, "organization")
@@ -72,6 +80,13 @@ class FakeState:
         self.faults = FaultPlan(self.ids.seed)
         self.store = FileStore(self.clock, self.ids, as_limits(limits))
         self.uploads = UploadStore(self.clock, self.ids, self.store)
+        self.batches = BatchStore(
+            self.clock,
+            self.ids,
+            self.store,
+            as_batch_timing(batch_timing),
+            as_responder(batch_responder),
+        )
         #: When set, every control-plane request must carry ``Authorization: Bearer <token>``.
         self.control_token = (
             None if control_token is None else header_safe(control_token, "control_token")
@@ -104,11 +119,36 @@ class FakeState:
     def usage(self, project: str | None = None) -> Usage:
         return self.store.usage(self.project if project is None else project)
 
+    def add_file(
+        self,
+        *,
+        purpose: str,
+        size: int | None = None,
+        content: FileContent | None = None,
+        filename: str = "file.jsonl",
+        created_at: int | None = None,
+        project: str | None = None,
+        expires_after: Mapping[str, object] | None = None,
+    ) -> FileObject:
+        """Place a file of any purpose straight into a project (the default one unless
+        named), with its ``content`` or, without bytes, of ``size`` deterministic bytes."""
+        return self.store.place(
+            self.project if project is None else project,
+            filename=filename,
+            purpose=purpose,
+            size=size,
+            content=None if content is None else as_content(content),
+            created_at=created_at,
+            expires_after=expires_after,
+        )
+
     def reset(self) -> None:
-        """No files or uploads in any project, no upload counts, no journal, no recorded bugs,
-        and the clock back where it started. Keys, limits and fault rules stay."""
+        """No files, uploads or batches in any project (nor the tests' batch responders), no
+        upload counts, no journal, no recorded bugs, and the clock back where it started. Keys,
+        limits, fault rules and the batch timing and default responder stay."""
         self.store.reset()
         self.uploads.reset()
+        self.batches.reset()
         self.rates.reset()
         self.journal.clear()
         self.clock.rewind()
@@ -141,3 +181,37 @@ def as_limits(value: Limits | Mapping[str, int] | None, base: Limits | None = No
     if isinstance(value, Limits):
         return value
     return (base or Limits()).replace(value or {})
+
+
+#: What ``add_file(content=...)`` takes.
+FileContent = bytes | str | Path | Iterable[Mapping[str, Any]]
+
+
+def as_content(value: FileContent) -> Content:
+    """A file's bytes from what a test has: bytes, text (UTF-8), a path, or dicts (JSONL)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return Content.from_bytes(bytes(value))
+    if isinstance(value, str):
+        return Content.from_bytes(value.encode("utf-8"))
+    if isinstance(value, Path):
+        return Content.from_bytes(value.read_bytes())
+    lines = []
+    for line in value:
+        if not isinstance(line, Mapping):
+            raise TypeError(f"content: expected dicts to write as JSON lines, got {line!r}")
+        lines.append(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+    return Content(lines)
+
+
+def as_batch_timing(value: BatchTiming | Mapping[str, int] | None) -> BatchTiming:
+    if isinstance(value, BatchTiming):
+        return value
+    return BatchTiming().replace(value or {})
+
+
+def as_responder(value: Responder | str | None) -> Responder | None:
+    if value is None or callable(value):
+        return value
+    if value not in NAMED_RESPONDERS:
+        raise ValueError(f"unknown batch responder {value!r}; known: {sorted(NAMED_RESPONDERS)}")
+    return NAMED_RESPONDERS[value]

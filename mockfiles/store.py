@@ -13,6 +13,7 @@ the clock takes effect at once and no timer or thread is involved. A file is exp
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import heapq
 import threading
 from bisect import bisect_left, bisect_right
@@ -49,6 +50,8 @@ LIST_LIMIT_MIN = 1
 LIST_LIMIT_MAX = 10_000
 LIST_LIMIT_DEFAULT = 10_000
 LIST_ORDERS = ("asc", "desc")
+#: A storage limit no project reaches.
+_NO_QUOTA = 2**63
 
 
 @dataclass(frozen=True)
@@ -176,21 +179,36 @@ class FileStore:
         *,
         filename: str,
         purpose: str,
-        size: int,
+        size: int | None = None,
+        content: Content | None = None,
         created_at: int | None = None,
         expires_after: Mapping[str, object] | None = None,
+        within_quota: bool = True,
     ) -> FileObject:
-        """Put a file of ``size`` synthetic bytes straight into the store, as if it had been
-        uploaded (by any route, so only the project's quota applies). System purposes such as
-        ``batch_output`` are allowed: the platform makes those files."""
+        """Put a file straight into the store, as if it had been uploaded (by any route, so
+        only the project's quota applies): ``content`` as given, or ``size`` synthetic bytes.
+        System purposes such as ``batch_output`` are allowed: the platform makes those files.
+        ``within_quota=False`` is for the files the platform writes itself (a batch's output):
+        they count in the project's storage but are never refused."""
         if purpose not in UPLOADABLE_PURPOSES + SYSTEM_PURPOSES:
             raise InvalidPurpose(purpose)
-        if size < 0:
-            raise InvalidRequest("A file's size cannot be negative.", param="size")
-        content = SyntheticContent(size, seed=f"{project}/{filename}/{self._seq}")
-        return self._insert(
-            project, filename, purpose, content, created_at, expires_after, self.limits
+        if content is None:
+            if size is None:
+                raise InvalidRequest("Give a file's content or its size.", param="content")
+            if size < 0:
+                raise InvalidRequest("A file's size cannot be negative.", param="size")
+            content = SyntheticContent(size, seed=f"{project}/{filename}/{self._seq}")
+        elif size is not None and size != content.size:
+            raise InvalidRequest(
+                f"size={size} does not match the {content.size} bytes of the content given.",
+                param="size",
+            )
+        limits = (
+            self.limits
+            if within_quota
+            else dataclasses.replace(self.limits, storage_bytes=_NO_QUOTA)
         )
+        return self._insert(project, filename, purpose, content, created_at, expires_after, limits)
 
     def retrieve(self, project: str, file_id: str) -> FileObject:
         """``files.retrieve``."""

@@ -33,11 +33,14 @@ HARMFUL_BODIES = {
     "/_mockfiles/limits": {"storage_bytes": 1},
     "/_mockfiles/keys": {"key": "sk-evil-page-key", "project": "proj_mockfiles"},
     "/_mockfiles/faults": {"spec": "*:delay:seconds=3600"},
+    "/_mockfiles/files": {"purpose": "batch_output", "filename": "x.jsonl", "content": "{}"},
+    "/_mockfiles/batches/respond": {"error": {"message": "planted", "status_code": 500}},
+    "/_mockfiles/batches/timing": {"in_progress": 86_400},
 }
 
 
 def test_every_control_endpoint_is_covered_here() -> None:
-    assert len(CONTROL_REQUESTS) == 16
+    assert len(CONTROL_REQUESTS) == 20
     assert {"/_mockfiles/reset", "/_mockfiles/bugs", "/_mockfiles/journal"} <= {
         path for _, path in CONTROL_REQUESTS
     }
@@ -53,6 +56,8 @@ def snapshot(mock: MockFiles) -> dict[str, Any]:
         "keys": mock.keys.grants(),
         "faults": [rule.describe() for rule in mock.faults.rules],
         "bugs": len(mock.bugs),
+        "batch_timing": mock.batches.timing,
+        "batch_responder": mock.batches._responder,
     }
 
 

@@ -26,6 +26,7 @@ from mockfiles.errors import (
     UnreadableBody,
 )
 from mockfiles.faults import Fault
+from mockfiles.http.batch_views import BATCH_VIEWS
 from mockfiles.http.control import CONTROL_VIEWS, guard
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.routes import CONTROL_PREFIX, ROUTER
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 #: Every operation's view, by the operation's name.
-OPERATION_VIEWS: dict[str, View] = {**VIEWS, **UPLOAD_VIEWS}
+OPERATION_VIEWS: dict[str, View] = {**VIEWS, **UPLOAD_VIEWS, **BATCH_VIEWS}
 
 #: Set in the WSGI environ once the request body has been read to its end, so that the
 #: server may keep the connection open for the next request.
@@ -174,7 +175,11 @@ class FilesApp:
             return
         state = self._state
         context = Context(
-            store=state.store, caller=exchange.caller, rates=state.rates, uploads=state.uploads
+            store=state.store,
+            caller=exchange.caller,
+            rates=state.rates,
+            uploads=state.uploads,
+            batches=state.batches,
         )
         exchange.response = OPERATION_VIEWS[exchange.endpoint](
             context, exchange.request, exchange.args

@@ -19,8 +19,10 @@ POSTs only, and a bearer token when the fake was given one.
   ``{"spec": "files.create:rate_limit:times=2"}`` or as ``FaultPlan.add``'s arguments
   (``{"operations": "files.create", "action": "rate_limit", "times": 2}``); ``DELETE`` clears
   them.
-- ``GET /_mockfiles/state`` answers, per project, its files' count and bytes and its pending
-  uploads.
+- ``GET /_mockfiles/state`` answers, per project, its files' count and bytes, its pending
+  uploads and its batches (``{"id", "status", "created_at"}``, brought up to the clock's now).
+- ``POST /_mockfiles/files`` and ``/_mockfiles/batches/*`` seed files and batch answers (see
+  ``control_seeding``).
 - ``GET /_mockfiles/journal`` answers the calls so far (``{"data": [...]}``); ``DELETE``
   clears them.
 - ``GET /_mockfiles/bugs`` answers the fake's own failures (``{"data": [{"method", "path",
@@ -39,6 +41,7 @@ from werkzeug.wrappers import Request, Response
 
 from mockfiles.errors import APIError, InvalidRequest, UnsupportedContentType
 from mockfiles.http.bodies import json_object
+from mockfiles.http.control_seeding import SEEDING_VIEWS
 from mockfiles.http.render import json_response
 from mockfiles.keys import mask
 from mockfiles.state import FakeState
@@ -226,13 +229,21 @@ def clear_faults(state: FakeState, request: Request) -> Response:
 
 def state(state: FakeState, request: Request) -> Response:
     projects: dict[str, dict[str, Any]] = {}
+
+    def entry_of(project: str) -> dict[str, Any]:
+        return projects.setdefault(project, {"files": 0, "bytes": 0, "uploads": [], "batches": []})
+
+    batches = state.batches.batches()  # first: completing a batch writes its output files
     for stored in state.store.files():
-        entry = projects.setdefault(stored.project, {"files": 0, "bytes": 0, "uploads": []})
+        entry = entry_of(stored.project)
         entry["files"] += 1
         entry["bytes"] += stored.file.bytes
     for upload in state.uploads.pending():
-        entry = projects.setdefault(upload.pop("project"), {"files": 0, "bytes": 0, "uploads": []})
-        entry["uploads"].append(upload)
+        entry_of(upload.pop("project"))["uploads"].append(upload)
+    for batch in batches:
+        entry_of(state.batches.project_of(batch.id))["batches"].append(
+            {"id": batch.id, "status": batch.status, "created_at": batch.created_at}
+        )
     return json_response({"now": state.clock.now(), "projects": projects})
 
 
@@ -272,6 +283,7 @@ CONTROL_VIEWS: dict[str, ControlView] = {
     "control.faults.add": add_fault,
     "control.faults.clear": clear_faults,
     "control.state": state,
+    **SEEDING_VIEWS,
     "control.journal": journal_state,
     "control.journal.clear": clear_journal,
     "control.bugs": bugs_state,

@@ -26,6 +26,10 @@ URL_MAP = Map(
         Rule("/v1/uploads/<upload_id>/parts", endpoint="uploads.parts.create", methods=["POST"]),
         Rule("/v1/uploads/<upload_id>/complete", endpoint="uploads.complete", methods=["POST"]),
         Rule("/v1/uploads/<upload_id>/cancel", endpoint="uploads.cancel", methods=["POST"]),
+        Rule("/v1/batches", endpoint="batches.create", methods=["POST"]),
+        Rule("/v1/batches", endpoint="batches.list", methods=["GET"]),
+        Rule("/v1/batches/<batch_id>", endpoint="batches.retrieve", methods=["GET"]),
+        Rule("/v1/batches/<batch_id>/cancel", endpoint="batches.cancel", methods=["POST"]),
         Rule("/_mockfiles/clock", endpoint="control.clock", methods=["GET"]),
         Rule("/_mockfiles/clock", endpoint="control.clock.move", methods=["POST"]),
         Rule("/_mockfiles/reset", endpoint="control.reset", methods=["POST"]),
@@ -38,6 +42,12 @@ URL_MAP = Map(
         Rule("/_mockfiles/faults", endpoint="control.faults.add", methods=["POST"]),
         Rule("/_mockfiles/faults", endpoint="control.faults.clear", methods=["DELETE"]),
         Rule("/_mockfiles/state", endpoint="control.state", methods=["GET"]),
+        Rule("/_mockfiles/files", endpoint="control.files.add", methods=["POST"]),
+        Rule("/_mockfiles/batches/respond", endpoint="control.batches.respond", methods=["POST"]),
+        Rule("/_mockfiles/batches/timing", endpoint="control.batches.timing", methods=["GET"]),
+        Rule(
+            "/_mockfiles/batches/timing", endpoint="control.batches.timing.change", methods=["POST"]
+        ),
         Rule("/_mockfiles/journal", endpoint="control.journal", methods=["GET"]),
         Rule("/_mockfiles/journal", endpoint="control.journal.clear", methods=["DELETE"]),
         Rule("/_mockfiles/bugs", endpoint="control.bugs", methods=["GET"]),

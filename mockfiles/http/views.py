@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
+from mockfiles.batches import BatchStore
 from mockfiles.errors import InvalidRequest, RequiredProperty
 from mockfiles.http.forms import read_form
 from mockfiles.http.render import bytes_response, json_response
@@ -36,6 +37,7 @@ class Context:
     caller: Caller
     rates: RateLimiter
     uploads: UploadStore
+    batches: BatchStore
 
 
 View = Callable[[Context, Request, dict[str, str]], Response]
