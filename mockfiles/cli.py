@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RATE",
         help="fail this share of first attempts with random retryable errors",
     )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="keep the last N calls in the journal; 0 keeps every call (10000)",
+    )
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(
@@ -91,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             keys=keys,
             faults=args.fault,
             chaos=args.chaos,
+            journal_size=args.journal_size or None,
         )
     except (ValueError, APIError) as error:
         parser.error(str(error))

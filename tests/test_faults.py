@@ -115,7 +115,7 @@ def test_a_slow_body_still_arrives_whole(mockfiles: MockFiles, in_process: bool)
         ("server_error", openai.InternalServerError),
         ("bad_gateway", openai.InternalServerError),
         ("service_unavailable", openai.InternalServerError),
-        ("timeout", openai.APIStatusError),
+        ("request_timeout", openai.APIStatusError),
         ("conflict", openai.ConflictError),
     ],
 )

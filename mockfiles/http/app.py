@@ -27,8 +27,9 @@ from mockfiles.errors import (
     MissingAPIKey,
     UnreadableBody,
 )
-from mockfiles.faults import Fault
+from mockfiles.faults import LATE_ANSWERS, Fault
 from mockfiles.http.control import CONTROL_VIEWS
+from mockfiles.http.recording import answer_details, cut, request_details
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.upload_views import UPLOAD_VIEWS
 from mockfiles.http.views import VIEWS, Caller, Context, View
@@ -183,19 +184,23 @@ class FilesApp:
             response = error_response(InternalServerError())
             response.headers["x-request-id"] = request_id
         if operation is not None:
-            answered = fault is None or fault.transport in (None, "delay", "slow_body")
+            answered = fault is None or fault.transport in (None, *LATE_ANSWERS)
             mock.journal.record(
                 Call(
                     operation=operation,
                     method=request.method,
-                    path=request.environ.get(_SENT_PATH) or request.path,
+                    path=cut(request.environ.get(_SENT_PATH) or request.path),
                     project=caller.project if known_caller else None,
                     status=response.status_code if answered else None,
                     fault=fault.name if fault else None,
                     attempt=attempt,
                     started=started,
-                    duration_ms=(time.perf_counter() - started) * 1000,
+                    duration_ms=(time.perf_counter() - started) * 1000
+                    + (fault.late_ms if fault else 0),
                     request_id=request_id,
+                    injected_ms=fault.held_ms if fault else None,
+                    **request_details(request),
+                    **answer_details(operation, request, response, error),
                 )
             )
         if fault is not None and fault.transport is not None:

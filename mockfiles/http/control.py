@@ -155,7 +155,8 @@ def state(mock: MockFiles, request: Request) -> Response:
 
 
 def journal_state(mock: MockFiles, request: Request) -> Response:
-    return json_response({"data": [call.as_dict() for call in mock.calls()]})
+    calls = mock.journal.calls(include_chaos=True)
+    return json_response({"data": [call.as_dict() for call in calls]})
 
 
 def clear_journal(mock: MockFiles, request: Request) -> Response:
