@@ -215,4 +215,7 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
     session.end_test(mock)
     # A test that failed already has its reason; its unfired rules would only add noise.
     if mock.strict_faults and not request.node.stash.get(_FAILED_KEY, False):
-        mock.faults.assert_all_fired()
+        try:
+            mock.faults.assert_all_fired()
+        except AssertionError as unfired:
+            pytest.fail(f"strict_faults: {unfired}", pytrace=False)

@@ -222,6 +222,8 @@ class FaultRule:
         action = described.pop("action")
         for counter in ("seen", "fired"):
             described.pop(counter)
+        if not described.get("after"):
+            described.pop("after")
         if described.get("seconds") == _default_seconds(action):
             described.pop("seconds")
         options = ",".join(f"{name}={_spec_value(value)}" for name, value in described.items())
