@@ -224,3 +224,12 @@ def test_the_control_plane_shows_the_same_fields_and_chaos_labels_and_serve_boun
     assert retrieved["file_id"] == created.id
     assert set(listed) == set(Call.__dataclass_fields__)
     json.dumps(journal)  # every field is JSON
+
+
+def test_serve_refuses_a_negative_journal_size(capsys: pytest.CaptureFixture[str]) -> None:
+    from mockfiles.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--journal-size", "-1"])
+    assert exited.value.code == 2
+    assert "max_calls must be at least 1" in capsys.readouterr().err
