@@ -153,7 +153,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failing test that used the fake gets a "mockfiles" report section: its journal."""
     report = yield
-    if report.when == "call" and report.failed:
+    if report.when in ("setup", "call") and report.failed:
         item.stash[_FAILED_KEY] = True
     mock = item.stash.get(_MOCK_KEY, None)
     if mock is not None and report.failed:
