@@ -170,11 +170,11 @@ def test_every_example_passes_under_chaos_and_a_non_retrying_variant_fails_repro
     assert len(naive) >= 5
     (pytester.path / "test_examples.py").unlink()
     pytester.makepyfile(test_naive="\n\n".join(naive))
-    first = chaos_run(pytester, "--tb=short")
+    first = chaos_run(pytester, "--tb=native")
     [seed] = re.findall(r"reproduce with --mockfiles-seed=(\d+)", first.stdout.str())
     failed = first.parseoutcomes().get("failed", 0)
     assert failed > 0, f"seed {seed}: chaos failed none of the non-retrying examples"
-    replay = chaos_run(pytester, "--tb=short", f"--mockfiles-seed={seed}")
+    replay = chaos_run(pytester, "--tb=native", f"--mockfiles-seed={seed}")
     assert replay.parseoutcomes() == first.parseoutcomes()
     assert re.findall(r"^FAILED (\S+)", replay.stdout.str(), re.MULTILINE) == re.findall(
         r"^FAILED (\S+)", first.stdout.str(), re.MULTILINE
