@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the endpoint) or 'fail' (every request fails); POST /_mockfiles/batches/respond "
         "overrides it per request",
     )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="keep the last N calls in the journal; 0 keeps every call (10000)",
+    )
     defaults = Limits()
     for field in dataclasses.fields(Limits):
         serve.add_argument(
@@ -149,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if getattr(args, f"batch_{phase.name}") is not None
             },
             batch_responder=args.batch_responder,
+            journal_size=args.journal_size or None,
         )
     except (ValueError, APIError) as error:
         parser.error(str(error))

@@ -82,6 +82,8 @@ def _as_if_over_a_socket(httpx: ModuleType, request: Any, fault: TransportFault)
         raise httpx.RemoteProtocolError(
             "Server disconnected without sending a response.", request=request
         )
+    if fault.kind == "timeout":  # the answer is held past any read timeout: give up at once
+        raise httpx.ReadTimeout("The read operation timed out", request=request)
     if fault.kind == "truncate":
         raise httpx.RemoteProtocolError(
             "peer closed connection without sending complete message body", request=request

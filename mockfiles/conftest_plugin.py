@@ -26,6 +26,7 @@ ENV_API_KEY = "OPENAI_API_KEY"
 _SEED_KEY = pytest.StashKey[int]()
 _SESSION_KEY = pytest.StashKey["FixtureSession"]()
 _MOCK_KEY = pytest.StashKey[MockFiles]()
+_FAILED_KEY = pytest.StashKey[bool]()
 
 
 class FixtureSession:
@@ -102,6 +103,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "mockfiles_seed", "default for --mockfiles-seed (empty = random)", type="string", default=""
     )
+    parser.addini(
+        "mockfiles_strict_faults",
+        "fail a test at teardown when a fault rule it added never fired",
+        type="bool",
+        default=False,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -154,6 +161,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failing test that used the fake gets a "mockfiles" report section: its journal."""
     report = yield
+    if report.when in ("setup", "call") and report.failed:
+        item.stash[_FAILED_KEY] = True
     mock = item.stash.get(_MOCK_KEY, None)
     if mock is not None and report.failed:
         report.sections.append(("mockfiles: requests the fake answered", mock.journal.table()))
@@ -212,7 +221,14 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
     options = _marker_options(request.node)
     options.setdefault("seed", test_seed(request.config, request.node.nodeid))
     options.setdefault("chaos", _chaos(request.config))
+    options.setdefault("strict_faults", request.config.getini("mockfiles_strict_faults"))
     mock = session.begin_test(options)
     request.node.stash[_MOCK_KEY] = mock
     yield mock
     session.end_test(mock)
+    # A test that failed already has its reason; its unfired rules would only add noise.
+    if mock.strict_faults and not request.node.stash.get(_FAILED_KEY, False):
+        try:
+            mock.faults.assert_all_fired()
+        except AssertionError as unfired:
+            pytest.fail(f"strict_faults: {unfired}", pytrace=False)

@@ -64,9 +64,11 @@ class MockFiles:
         Fault rules to start with: specs (``"files.create:rate_limit:times=2"``) or mappings of
         ``FaultPlan.add``'s arguments (``{"operations": "files.create", "action": "reset"}``).
     ``chaos``
-        A probability: each first attempt of any operation fails with a random retryable error
-        (429, 500, 502, 503 asking for a 5 ms wait); retries are never failed by chaos, so code
-        that retries stays green. The pytest option ``--mockfiles-chaos`` sets it for every test.
+        A probability: each first attempt of an operation no fault rule of the test matches
+        fails with a random retryable error (429, 500, 502, 503 asking for a 5 ms wait),
+        labelled ``chaos:<preset>``; retries are never failed by chaos, and ``client()`` then
+        retries by default, so code that retries stays green (``docs/chaos.md``). The pytest
+        option ``--mockfiles-chaos`` sets it for every test.
     ``control_token``
         When given, every request to the control plane (``/_mockfiles/*``) must carry
         ``Authorization: Bearer <control_token>``.
@@ -77,6 +79,10 @@ class MockFiles:
     ``batch_responder``
         What batch requests answer when a test sets nothing (``batches.respond``): a function
         of the request line, or ``"default"`` / ``"fail"``; ``reset()`` keeps it.
+    ``journal_size``
+        Keep only the last N calls in the journal (``None``, the default, keeps all).
+    ``strict_faults``
+        Under the pytest fixture: fail the test at teardown if a fault rule never fired.
     """
 
     def __init__(
@@ -94,6 +100,8 @@ class MockFiles:
         control_token: str | None = None,
         batch_timing: BatchTiming | Mapping[str, int] | None = None,
         batch_responder: Responder | str | None = None,
+        journal_size: int | None = None,
+        strict_faults: bool = False,
     ) -> None:
         #: The domain state the HTTP app is handed; the attributes below are its parts.
         self.state = FakeState(
@@ -105,12 +113,15 @@ class MockFiles:
             control_token=control_token,
             batch_timing=batch_timing,
             batch_responder=batch_responder,
+            journal_size=journal_size,
         )
         self.clock: Clock = self.state.clock
         self.ids: IdFactory = self.state.ids
         self.keys: KeyRing = self.state.keys
         self.rates: RateLimiter = self.state.rates
         self.journal: Journal = self.state.journal
+        #: Under the pytest fixture: fail the test at teardown if a fault rule never fired.
+        self.strict_faults = strict_faults
         #: Fault rules: ``mock.faults.add("files.create", "rate_limit", times=2)``.
         self.faults: FaultPlan = self.state.faults
         self.store: FileStore = self.state.store
@@ -170,7 +181,7 @@ class MockFiles:
         *,
         in_process: bool | None = None,
         strict: bool = True,
-        max_retries: int = 0,
+        max_retries: int | None = None,
         **kwargs: Any,
     ) -> OpenAI:
         """An official ``openai.OpenAI`` client talking to this fake.
@@ -179,7 +190,9 @@ class MockFiles:
         says so). ``strict`` turns on the SDK's strict response validation, so any answer the
         SDK's models would not accept fails loudly. ``max_retries`` is 0 unless asked for: the
         SDK's default of 2 would silently absorb an injected fault, so a test sees every fault
-        unless it opts in to retries. Other keyword arguments go to ``openai.OpenAI``
+        unless it opts in to retries. Under chaos it is the SDK's 2 instead, so that chaos
+        fails no correct code; a test that must see a fault unretried passes
+        ``max_retries=0`` itself. Other keyword arguments go to ``openai.OpenAI``
         (``timeout``, ``organization``, ``project``, ...).
         """
         from mockfiles.client import make_client
@@ -189,7 +202,7 @@ class MockFiles:
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
-            max_retries=max_retries,
+            max_retries=self._retries(max_retries),
             **kwargs,
         )
         self._clients.append(client)
@@ -200,7 +213,7 @@ class MockFiles:
         *,
         in_process: bool | None = None,
         strict: bool = True,
-        max_retries: int = 0,
+        max_retries: int | None = None,
         **kwargs: Any,
     ) -> AsyncOpenAI:
         """The ``openai.AsyncOpenAI`` twin of ``client()``.
@@ -215,7 +228,7 @@ class MockFiles:
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
-            max_retries=max_retries,
+            max_retries=self._retries(max_retries),
             **kwargs,
         )
 
@@ -304,20 +317,46 @@ class MockFiles:
 
     # -- the journal -----------------------------------------------------------------------
 
-    def calls(self, operation: str | None = None) -> list[Call]:
-        """The requests answered so far (of one operation, or all), oldest first."""
-        return self.journal.calls(operation)
+    def calls(
+        self, operation: str | None = None, *, include_chaos: bool = False, **filters: Any
+    ) -> list[Call]:
+        """The requests answered so far (of one operation, or all), oldest first, that match
+        ``filters`` (``purpose="batch"``, ``status=200``, ``idempotency_key="k"``: see
+        ``Call.get``). The attempts chaos failed are left out unless ``include_chaos``."""
+        return self.journal.calls(operation, include_chaos=include_chaos, **filters)
 
-    def assert_called(self, operation: str, times: int | None = None) -> list[Call]:
-        """Fail unless ``operation`` was requested (exactly ``times`` times, when given);
-        returns its calls. Retries count: each attempt is a call."""
-        calls = self.journal.calls(operation)
+    def assert_called(
+        self,
+        operation: str,
+        times: int | None = None,
+        *,
+        include_chaos: bool = False,
+        **filters: Any,
+    ) -> list[Call]:
+        """Fail unless ``operation`` was requested (exactly ``times`` times, when given) with
+        ``filters`` holding; returns those calls. Retries count: each attempt is a call, but
+        not those chaos failed (unless ``include_chaos``)."""
+        calls = self.calls(operation, include_chaos=include_chaos, **filters)
         if (times is None and not calls) or (times is not None and len(calls) != times):
             wanted = "at least once" if times is None else f"{times} time(s)"
+            matching = "".join(f" {name}={value!r}" for name, value in filters.items())
             raise AssertionError(
-                f"expected {operation} {wanted}, got {len(calls)}:\n{self.journal.table()}"
+                f"expected {operation}{matching} {wanted}, got {len(calls)}:\n"
+                + self.journal.table()
             )
         return calls
+
+    def last_call(
+        self, operation: str | None = None, *, include_chaos: bool = False, **filters: Any
+    ) -> Call:
+        """The latest call ``calls(...)`` would list; fails, showing the journal, if none."""
+        calls = self.calls(operation, include_chaos=include_chaos, **filters)
+        if not calls:
+            raise AssertionError(
+                f"no call of {operation or 'any operation'} matching {filters or 'anything'}:\n"
+                + self.journal.table()
+            )
+        return calls[-1]
 
     def usage(self, project: str | None = None) -> Usage:
         """What a project (the default one unless named) stores now: bytes and file count.
@@ -352,6 +391,12 @@ class MockFiles:
         self.state.reset()
 
     # -- internals -----------------------------------------------------------------------
+
+    def _retries(self, asked: int | None) -> int:
+        """The SDK's default of 2 under chaos, else none, unless the test asked."""
+        if asked is not None:
+            return asked
+        return 2 if self.faults.chaos else 0
 
     def _base_url_for(self, in_process: bool | None) -> str | None:
         if in_process or (in_process is None and self._server is None):

@@ -5,23 +5,29 @@ on a schedule: the next ``times`` matching requests after skipping ``after`` of 
 with ``probability`` drawn from the plan's seeded random source (the same seed fires on the same
 requests). What it does is either an HTTP error, from a preset or custom, or a transport fault
 that the serving layer carries out: ``reset``, ``disconnect``, ``truncate``, ``delay``,
-``slow_body``.
+``slow_body``, ``timeout``.
 
 HTTP errors replace the operation: it does not happen. ``reset`` and ``disconnect`` also happen
-before the operation. ``truncate``, ``delay`` and ``slow_body`` break the answer of an operation
-that did happen (a file may be created although the client saw an error), as a lost response
-does for real.
+before the operation. ``truncate``, ``delay``, ``slow_body`` and ``timeout`` break the answer of
+an operation that did happen (a file may be created although the client saw an error), as a
+lost response does for real.
+
+Chaos rules (action ``chaos``) are not like the others: they fire only on a request no other
+rule matches, never on a retry, never twice in a row on the same operation of the same caller,
+draw from a random source of their own, and label what they did ``chaos:<preset>``. So a test's
+own rules behave exactly as they do without chaos (see ``docs/chaos.md``).
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockfiles.errors import APIError, InvalidRequest
+from mockfiles.fault_specs import check_options, parse_spec, spec_value
 from mockfiles.model import OPERATIONS
 
 #: HTTP presets: (status, type, code, message). ``{organization}`` is filled in when it fires.
@@ -55,7 +61,8 @@ HTTP_PRESETS: Mapping[str, tuple[int, str, str | None, str]] = {
         None,
         "The server is overloaded or not ready yet.",
     ),
-    "timeout": (408, "invalid_request_error", "timeout", "Request timed out."),
+    # The real API's 408; the preset named ``timeout`` is the client's own timeout instead.
+    "request_timeout": (408, "invalid_request_error", "timeout", "Request timed out."),
     "conflict": (
         409,
         "invalid_request_error",
@@ -65,13 +72,23 @@ HTTP_PRESETS: Mapping[str, tuple[int, str, str | None, str]] = {
 }
 
 #: Faults of the connection rather than of the answer.
-TRANSPORT_FAULTS = ("reset", "disconnect", "truncate", "delay", "slow_body")
+TRANSPORT_FAULTS = ("reset", "disconnect", "truncate", "delay", "slow_body", "timeout")
+
+#: How long a ``timeout`` fault holds the answer unless its rule says: the SDKs' default read
+#: timeout (600 s), so any client with a shorter timeout gives up first.
+TIMEOUT_CAP_SECONDS = 600.0
+
+#: The transport faults whose answer arrives, late: the journal counts their seconds.
+LATE_ANSWERS = ("delay", "slow_body")
 
 #: What chaos draws from: retryable errors the SDKs retry by themselves.
 CHAOS_PRESETS = ("rate_limit", "server_error", "bad_gateway", "service_unavailable")
 
 #: Chaos errors ask for this short a wait (``retry-after-ms``), so retrying suites stay fast.
 CHAOS_RETRY_AFTER_MS = 5
+
+#: The journal's label of a fault chaos drew: ``chaos:rate_limit`` and so on.
+CHAOS_LABEL = "chaos:"
 
 ACTIONS = (*HTTP_PRESETS, "error", *TRANSPORT_FAULTS, "chaos")
 
@@ -88,12 +105,27 @@ class InjectedError(APIError):
 
 @dataclass(frozen=True)
 class Fault:
-    """What a rule did to one request: an HTTP ``error``, or a ``transport`` fault."""
+    """What a rule did to one request: an HTTP ``error``, or a ``transport`` fault. ``name``
+    is the preset or action, ``chaos:<preset>`` when chaos drew it."""
 
     name: str
     error: APIError | None = None
     transport: str | None = None
     seconds: float = 0.0
+
+    @property
+    def is_chaos(self) -> bool:
+        return self.name.startswith(CHAOS_LABEL)
+
+    @property
+    def held_ms(self) -> float | None:
+        """How long the answer is held back (``delay``, ``slow_body``; ``timeout``: its cap)."""
+        return self.seconds * 1000 if self.transport in (*LATE_ANSWERS, "timeout") else None
+
+    @property
+    def late_ms(self) -> float:
+        """How much later than the fake's own work the client gets the whole answer."""
+        return self.seconds * 1000 if self.transport in LATE_ANSWERS else 0.0
 
 
 class FaultRule:
@@ -135,7 +167,7 @@ class FaultRule:
             )
         if action == "error" and status is None:
             raise InvalidRequest("A custom 'error' fault needs a 'status'.", param="status")
-        _check_options(locals())  # every keyword option, by name
+        check_options(locals())  # every keyword option, by name
         self.operations = None if "*" in names else frozenset(names)
         self.action = action
         self.times, self.after, self.probability = times, after, probability
@@ -143,12 +175,15 @@ class FaultRule:
         self.status, self.type, self.code, self.message = status, type, code, message
         self.retry_after, self.retry_after_ms = retry_after, retry_after_ms
         self.should_retry = should_retry
-        self.seconds = (
-            seconds if seconds is not None else (1.0 if action in TRANSPORT_FAULTS else 0)
-        )
-        self.first_attempts_only = first_attempts_only
+        self.seconds = seconds if seconds is not None else _default_seconds(action)
+        #: Chaos never fails a retry, whatever the rule says.
+        self.first_attempts_only = first_attempts_only or action == "chaos"
         self.seen = 0
         self.fired = 0
+
+    @property
+    def is_chaos(self) -> bool:
+        return self.action == "chaos"
 
     def matches(self, operation: str, project: str, key: str, attempt: int) -> bool:
         return (
@@ -181,11 +216,37 @@ class FaultRule:
         described = {name: value for name, value in fields.items() if value is not None}
         return {**described, "seen": self.seen, "fired": self.fired}
 
+    def spec(self) -> str:
+        """The rule as a spec (``files.create:rate_limit:times=1``), to name it in a failure."""
+        described = self.describe()
+        operations = ",".join(described.pop("operations"))
+        action = described.pop("action")
+        for counter in ("seen", "fired"):
+            described.pop(counter)
+        if not described.get("after"):
+            described.pop("after")
+        if described.get("seconds") == _default_seconds(action):
+            described.pop("seconds")
+        options = ",".join(f"{name}={spec_value(value)}" for name, value in described.items())
+        return f"{operations}:{action}" + (f":{options}" if options else "")
+
+    def fires(self, rng: random.Random) -> bool:
+        """Count a request this rule matched; whether its schedule fires on it."""
+        self.seen += 1
+        if self.seen <= self.after:
+            return False
+        if self.times is not None and self.fired >= self.times:
+            return False
+        if self.probability is not None and rng.random() >= self.probability:
+            return False
+        self.fired += 1
+        return True
+
     def fault(self, organization: str, rng: random.Random) -> Fault:
         if self.action in TRANSPORT_FAULTS:
             return Fault(self.action, transport=self.action, seconds=self.seconds)
-        name = rng.choice(CHAOS_PRESETS) if self.action == "chaos" else self.action
-        headers = self._headers(chaos=self.action == "chaos")
+        name = rng.choice(CHAOS_PRESETS) if self.is_chaos else self.action
+        headers = self._headers(chaos=self.is_chaos)
         if name == "error":
             assert self.status is not None
             return Fault(
@@ -201,7 +262,7 @@ class FaultRule:
             )
         status, kind, code, message = HTTP_PRESETS[name]
         return Fault(
-            name,
+            CHAOS_LABEL + name if self.is_chaos else name,
             error=InjectedError(
                 self.status or status,
                 self.type or kind,
@@ -226,12 +287,26 @@ class FaultRule:
 
 
 class FaultPlan:
-    """The rules of one fake, tried in the order they were added; the first that fires wins."""
+    """The rules of one fake, tried in the order they were added; the first that fires wins.
+
+    Chaos rules come after all the others, whatever their order: see ``draw``.
+    """
 
     def __init__(self, seed: int) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
+        # Chaos has its own source, so that turning it on leaves the draws of a test's own
+        # probability rules as they were.
+        self._chaos_rng = random.Random(seed ^ 0xC4A05)
         self._rules: list[FaultRule] = []
+        #: (operation, project, key) whose last request chaos failed: their next is spared.
+        self._chaos_failed: set[tuple[str, str, str]] = set()
+
+    @property
+    def chaos(self) -> bool:
+        """Whether a chaos rule is in the plan (then ``client()`` retries by default)."""
+        with self._lock:
+            return any(rule.is_chaos for rule in self._rules)
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -255,102 +330,56 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._chaos_failed.clear()
+
+    def unfired(self) -> list[FaultRule]:
+        """The rules (other than chaos) that never fired."""
+        return [rule for rule in self.rules if not rule.is_chaos and not rule.fired]
+
+    def assert_all_fired(self) -> None:
+        """Fail, naming them, if some rules (other than chaos) never fired: a rule that never
+        fires (a typo in ``project=``, an operation the code does not call) tests nothing."""
+        unfired = self.unfired()
+        if unfired:
+            raise AssertionError(
+                f"{len(unfired)} fault rule(s) never fired:\n"
+                + "\n".join(
+                    f"  {rule.spec()}  (matched {rule.seen} request(s))" for rule in unfired
+                )
+            )
 
     def draw(
         self, operation: str, project: str, key: str, attempt: int, organization: str
     ) -> Fault | None:
-        """The fault for this request, if a rule fires."""
+        """The fault for this request, if a rule fires.
+
+        The test's own rules are tried first, in order. Chaos rules are tried only when none of
+        them matched the request (fired or not: a rule that skips or has spent its ``times``
+        still owns the requests it matches), only on a first attempt, and not when chaos failed
+        the previous request of the same operation, project and key.
+        """
+        caller = (operation, project, key)
         with self._lock:
+            spared = caller in self._chaos_failed
+            self._chaos_failed.discard(caller)
+            owned = False
             for rule in self._rules:
-                if not rule.matches(operation, project, key, attempt):
+                if rule.is_chaos or not rule.matches(operation, project, key, attempt):
                     continue
-                rule.seen += 1
-                if rule.seen <= rule.after:
-                    continue
-                if rule.times is not None and rule.fired >= rule.times:
-                    continue
-                if rule.probability is not None and self._rng.random() >= rule.probability:
-                    continue
-                rule.fired += 1
-                return rule.fault(organization, self._rng)
+                owned = True
+                if rule.fires(self._rng):
+                    return rule.fault(organization, self._rng)
+            if owned or spared:
+                return None
+            for rule in self._rules:
+                chaos = rule.is_chaos and rule.matches(operation, project, key, attempt)
+                if chaos and rule.fires(self._chaos_rng):
+                    self._chaos_failed.add(caller)
+                    return rule.fault(organization, self._chaos_rng)
         return None
 
 
-def parse_spec(spec: str) -> tuple[list[str], str, dict[str, Any]]:
-    """``files.create,files.delete:rate_limit:times=2,retry_after_ms=10`` → its parts.
-
-    Values are read as integers, numbers, ``true``/``false`` or text, in that order.
-    """
-    parts = spec.strip().split(":", 2)
-    if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise InvalidRequest(
-            f"Fault spec {spec!r} is not OPERATIONS:ACTION[:NAME=VALUE,...].", param="spec"
-        )
-    options: dict[str, Any] = {}
-    for item in parts[2].split(",") if len(parts) == 3 and parts[2] else []:
-        name, equals, raw = item.partition("=")
-        if not equals or not name.strip():
-            raise InvalidRequest(f"Fault option {item!r} is not NAME=VALUE.", param="spec")
-        key = name.strip()
-        if key not in _OPTIONS:
-            raise InvalidRequest(f"Unknown fault option {key!r}.", param="spec")
-        options[key] = _value(raw.strip(), _OPTIONS[key][0])
-    return parts[0].split(","), parts[1], options
-
-
-#: Each option a rule takes: its kind and, for numbers, the largest value that makes sense.
-_OPTIONS: dict[str, tuple[str, float]] = {
-    "times": ("int", 10**9),
-    "after": ("int", 10**9),
-    "status": ("int", 599),
-    "probability": ("float", 1),
-    "retry_after": ("float", 86_400),
-    "retry_after_ms": ("float", 86_400_000),
-    "seconds": ("float", 3_600),
-    "project": ("str", 0),
-    "key": ("str", 0),
-    "type": ("str", 0),
-    "code": ("str", 0),
-    "message": ("str", 0),
-    "should_retry": ("bool", 0),
-    "first_attempts_only": ("bool", 0),
-}
-
-
-def _check_options(given: Mapping[str, Any]) -> None:
-    """Each option of the kind it must be, when the rule is added rather than when it fires."""
-    for name, (kind, largest) in _OPTIONS.items():
-        value = given.get(name)
-        if value is None:
-            continue
-        if kind == "str":
-            if not isinstance(value, str):
-                raise InvalidRequest(f"{name!r} must be text.", param=name)
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                raise InvalidRequest(f"{name!r} must be true or false.", param=name)
-        else:
-            numeric = isinstance(value, int) or (kind == "float" and isinstance(value, float))
-            if isinstance(value, bool) or not numeric or not 0 <= value <= largest:
-                raise InvalidRequest(
-                    f"{name!r} must be a {'whole ' if kind == 'int' else ''}number from 0 to "
-                    f"{largest:g}.",
-                    param=name,
-                )
-    status = given.get("status")
-    if status is not None and status < 400:
-        raise InvalidRequest("'status' must be an error status, 400 to 599.", param="status")
-
-
-def _value(raw: str, kind: str) -> Any:
-    """A spec's text as the option's kind (what does not convert stays text and is refused)."""
-    converters: dict[str, Callable[[str], Any]] = {
-        "int": int,
-        "float": float,
-        "bool": {"true": True, "false": False}.__getitem__,
-    }
-    convert = converters.get(kind)
-    try:
-        return convert(raw.lower() if kind == "bool" else raw) if convert else raw
-    except (ValueError, KeyError):
-        return raw
+def _default_seconds(action: str) -> float:
+    if action == "timeout":
+        return TIMEOUT_CAP_SECONDS
+    return 1.0 if action in TRANSPORT_FAULTS else 0

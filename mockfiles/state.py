@@ -68,6 +68,7 @@ class FakeState:
         control_token: str | None = None,
         batch_timing: BatchTiming | Mapping[str, int] | None = None,
         batch_responder: Responder | str | None = None,
+        journal_size: int | None = None,
     ) -> None:
         #: Whom a request acts for when it names no organization / project.
         self.organization = header_safe(organization, "organization")
@@ -76,7 +77,8 @@ class FakeState:
         self.ids = IdFactory(seed)
         self.keys = KeyRing()
         self.rates = RateLimiter(self.clock)
-        self.journal = Journal()
+        #: The calls answered; only the last ``journal_size`` when that is set.
+        self.journal = Journal(journal_size)
         self.faults = FaultPlan(self.ids.seed)
         self.store = FileStore(self.clock, self.ids, as_limits(limits))
         self.uploads = UploadStore(self.clock, self.ids, self.store)

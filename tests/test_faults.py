@@ -3,6 +3,9 @@ seeded probabilities, the journal, and the same faults driven against ``mockfile
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +13,7 @@ import openai
 import pytest
 from helpers import control, serve_cli
 
+import mockfiles.server
 from mockfiles import MockFiles
 from mockfiles.errors import InvalidRequest
 from mockfiles.faults import HTTP_PRESETS, parse_spec
@@ -115,7 +119,7 @@ def test_a_slow_body_still_arrives_whole(mockfiles: MockFiles, in_process: bool)
         ("server_error", openai.InternalServerError),
         ("bad_gateway", openai.InternalServerError),
         ("service_unavailable", openai.InternalServerError),
-        ("timeout", openai.APIStatusError),
+        ("request_timeout", openai.APIStatusError),
         ("conflict", openai.ConflictError),
     ],
 )
@@ -298,3 +302,126 @@ def test_a_truncated_download_of_a_large_file_without_bytes_streams(mockfiles: M
         client.files.content(placed.id)
     mockfiles.faults.add("files.content", "slow_body", seconds=0.2, times=1)
     assert len(client.files.content(placed.id).content) == 3 * 1024 * 1024
+
+
+# -- timeouts that are timeouts ----------------------------------------------------------------
+
+#: The socket server carries out the ``timeout`` fault (holds the answer until the client
+#: closes) once its rework lands; before that it would trickle the answer out for ten minutes.
+SERVER_HOLDS_TIMEOUTS = '"timeout"' in inspect.getsource(mockfiles.server)
+
+
+def test_a_timeout_rule_raises_the_sdks_timeout_error_in_process(mockfiles: MockFiles) -> None:
+    mockfiles.faults.add("files.create", "timeout", times=1)
+    with pytest.raises(openai.APITimeoutError):
+        mockfiles.client(in_process=True).files.create(file=b"late", purpose="vision")
+    # The operation ran, as a request the client gave up on may have for real.
+    assert [mockfiles.content(f.id) for f in mockfiles.files()] == [b"late"]
+    [call] = mockfiles.calls()
+    assert (call.fault, call.status, call.injected_ms) == ("timeout", None, 600_000)
+
+
+def test_a_timeout_rule_raises_the_timeout_error_for_async_clients_too(
+    mockfiles: MockFiles,
+) -> None:
+    mockfiles.faults.add("files.list", "timeout", seconds=5)
+
+    async def scenario() -> None:
+        async with mockfiles.async_client(in_process=True, max_retries=1) as client:
+            with pytest.raises(openai.APITimeoutError):
+                await client.files.list()
+
+    asyncio.run(scenario())
+    assert [c.attempt for c in mockfiles.assert_called("files.list", fault="timeout")] == [1, 2]
+
+
+@pytest.mark.skipif(
+    not SERVER_HOLDS_TIMEOUTS,
+    reason="the socket server of this branch cannot hold an answer until the client gives up",
+)
+def test_a_timeout_rule_raises_the_sdks_timeout_error_over_the_socket(
+    mockfiles: MockFiles,
+) -> None:
+    mockfiles.faults.add("files.list", "timeout", times=1)
+    client = mockfiles.client(in_process=False, max_retries=0, timeout=0.3)
+    started = time.perf_counter()
+    with pytest.raises(openai.APITimeoutError):
+        client.files.list()
+    assert time.perf_counter() - started < 60  # the client's timeout, not the 600 s cap
+    assert client.files.list().data == []  # the server is free for the next request
+
+
+def test_request_timeout_is_the_real_apis_408(mockfiles: MockFiles) -> None:
+    mockfiles.faults.add("files.list", "request_timeout", times=1)
+    with pytest.raises(openai.APIStatusError) as raised:
+        mockfiles.client().files.list()
+    assert raised.value.status_code == 408
+    assert not isinstance(raised.value, openai.APITimeoutError)
+    assert mockfiles.last_call().error_code == "timeout"
+
+
+# -- rules that must fire ----------------------------------------------------------------------
+
+
+def test_assert_all_fired_names_the_rules_that_never_fired() -> None:
+    mock = MockFiles(chaos=0.5)  # chaos is exempt: it may rightly never fire
+    mock.faults.add("files.list", "rate_limit", times=1)
+    mock.faults.add("files.create", "server_error", project="proj_typo", retry_after_ms=10)
+    mock.faults.add_spec("files.delete,files.retrieve:timeout:seconds=2")
+    with mock.client(max_retries=0) as client, pytest.raises(openai.RateLimitError):
+        client.files.list()
+    with pytest.raises(AssertionError) as raised:
+        mock.faults.assert_all_fired()
+    assert str(raised.value).splitlines() == [
+        "2 fault rule(s) never fired:",
+        "  files.create:server_error:project=proj_typo,retry_after_ms=10  (matched 0 request(s))",
+        "  files.delete,files.retrieve:timeout:seconds=2  (matched 0 request(s))",
+    ]
+    mock.faults.clear()
+    mock.faults.assert_all_fired()
+
+
+STRICT_SUITE = """
+import pytest
+
+@pytest.mark.mockfiles(strict_faults=True)
+def test_strict_with_a_rule_that_never_fires(mockfiles):
+    mockfiles.faults.add("files.list", "rate_limit", project="proj_typo")
+    mockfiles.client().files.list()
+
+@pytest.mark.mockfiles(strict_faults=True)
+def test_strict_with_a_rule_that_fires(mockfiles):
+    mockfiles.faults.add("files.list", "rate_limit", times=1, retry_after_ms=1)
+    mockfiles.client(max_retries=1).files.list()
+
+@pytest.mark.mockfiles(strict_faults=True)
+def test_strict_but_failing_for_its_own_reason(mockfiles):
+    mockfiles.faults.add("files.create", "reset")
+    assert False, "its own reason"
+
+def test_not_strict(mockfiles):
+    mockfiles.faults.add("files.list", "reset")
+"""
+
+
+@pytest.mark.parametrize("ini", [False, True], ids=["marker", "ini"])
+def test_strict_faults_fails_a_test_whose_rule_never_fired(
+    pytester: pytest.Pytester, ini: bool
+) -> None:
+    source = STRICT_SUITE
+    if ini:
+        pytester.makeini("[pytest]\nmockfiles_strict_faults = true\n")
+        source = source.replace("@pytest.mark.mockfiles(strict_faults=True)\n", "")
+    pytester.makepyfile(test_strict=source)
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
+    # Only the test's own failure is reported for the failing test: no second error for it.
+    result.assert_outcomes(passed=3, failed=1, errors=2 if ini else 1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_strict_with_a_rule_that_never_fires*",
+            "strict_faults: 1 fault rule(s) never fired:",
+            "  files.list:rate_limit:project=proj_typo  (matched 0 request(s))",
+        ]
+    )
+    if ini:
+        result.stdout.fnmatch_lines(["*ERROR at teardown of test_not_strict*"])

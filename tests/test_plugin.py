@@ -250,7 +250,7 @@ def test_chaos_passes_code_that_retries_and_fails_code_that_does_not_reproducibl
         ["*- mockfiles: requests the fake answered -*", "*#*operation*request*status*fault*try*"]
     )
     assert re.search(
-        r"files\.\w+ .* (429|500|502|503) +(rate_limit|server_error|bad_gateway|"
+        r"files\.\w+ .* (429|500|502|503) +chaos:(rate_limit|server_error|bad_gateway|"
         r"service_unavailable) +1",
         naive.stdout.str(),
     )

@@ -25,9 +25,10 @@ from mockfiles.errors import (
     MissingAPIKey,
     UnreadableBody,
 )
-from mockfiles.faults import Fault
+from mockfiles.faults import LATE_ANSWERS, Fault
 from mockfiles.http.batch_views import BATCH_VIEWS
 from mockfiles.http.control import CONTROL_VIEWS, guard
+from mockfiles.http.recording import answer_details, cut, request_details
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.routes import CONTROL_PREFIX, ROUTER
 from mockfiles.http.upload_views import UPLOAD_VIEWS
@@ -243,19 +244,24 @@ class FilesApp:
             return
         fault, response = exchange.fault, exchange.response
         assert response is not None
-        answered = fault is None or fault.transport in (None, "delay", "slow_body")
+        request = exchange.request
+        answered = fault is None or fault.transport in (None, *LATE_ANSWERS)
         self._state.journal.record(
             Call(
                 operation=exchange.operation,
-                method=exchange.request.method,
-                path=exchange.sent_path or exchange.request.path,
+                method=request.method,
+                path=cut(exchange.sent_path or request.path),
                 project=exchange.caller.project if exchange.known_caller else None,
                 status=response.status_code if answered else None,
                 fault=fault.name if fault else None,
                 attempt=exchange.attempt,
                 started=exchange.started,
-                duration_ms=(time.perf_counter() - exchange.started) * 1000,
+                duration_ms=(time.perf_counter() - exchange.started) * 1000
+                + (fault.late_ms if fault else 0),
                 request_id=exchange.request_id,
+                injected_ms=fault.held_ms if fault else None,
+                **request_details(request),
+                **answer_details(exchange.operation, request, response, exchange.error),
             )
         )
 

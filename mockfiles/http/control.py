@@ -248,7 +248,8 @@ def state(state: FakeState, request: Request) -> Response:
 
 
 def journal_state(state: FakeState, request: Request) -> Response:
-    return json_response({"data": [call.as_dict() for call in state.journal.calls()]})
+    calls = state.journal.calls(include_chaos=True)
+    return json_response({"data": [call.as_dict() for call in calls]})
 
 
 def clear_journal(state: FakeState, request: Request) -> Response:

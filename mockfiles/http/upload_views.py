@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 from mockfiles.errors import InvalidRequest, RequiredProperty, UnsupportedContentType
 from mockfiles.http.bodies import json_object
 from mockfiles.http.forms import read_form
+from mockfiles.http.recording import note_form, note_json
 from mockfiles.http.render import json_response
 from mockfiles.http.views import Context
 from mockfiles.model import Content
@@ -22,6 +23,7 @@ MAX_JSON_BYTES = 1024 * 1024
 
 def create_upload(ctx: Context, request: Request, args: dict[str, str]) -> Response:
     body = _json_body(request)
+    note_json(request, body)
     upload = ctx.uploads.create(
         ctx.caller.project,
         filename=_field(body, "filename", str),
@@ -36,6 +38,7 @@ def create_upload(ctx: Context, request: Request, args: dict[str, str]) -> Respo
 def add_part(ctx: Context, request: Request, args: dict[str, str]) -> Response:
     limit = ctx.store.limits.part_bytes
     form = read_form(request, keep_files=("data",), file_limit=lambda fields: limit)
+    note_form(request, form, "data")
     upload = form.files.get("data")
     if upload is not None:
         if upload.content is None:  # over the part limit: its bytes were not kept
@@ -56,6 +59,7 @@ def add_part(ctx: Context, request: Request, args: dict[str, str]) -> Response:
 
 def complete_upload(ctx: Context, request: Request, args: dict[str, str]) -> Response:
     body = _json_body(request)
+    note_json(request, body)
     part_ids = _field(body, "part_ids", list)
     if not all(isinstance(part_id, str) for part_id in part_ids):
         raise InvalidRequest("part_ids must be a list of strings - 'part_ids'", param="part_ids")

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from mockfiles.batches import BatchStore
 from mockfiles.errors import InvalidRequest, RequiredProperty
 from mockfiles.http.forms import read_form
+from mockfiles.http.recording import note_form
 from mockfiles.http.render import bytes_response, json_response
 from mockfiles.model import parse_decimal
 from mockfiles.rate import RateLimiter
@@ -51,6 +52,7 @@ def create_file(ctx: Context, request: Request, args: dict[str, str]) -> Respons
         keep_files=("file",),
         file_limit=lambda fields: limits.max_file_bytes(fields.get("purpose")),
     )
+    note_form(request, form, "file")
     upload = form.files.get("file")
     if upload is None or not upload.filename:
         raise RequiredProperty("file")
