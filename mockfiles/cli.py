@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (0)")
     serve.add_argument("--seed", type=int, help="seed for file ids, so runs reproduce")
     serve.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose client sends nothing for this long (default: 5 s for "
+        "a request's head and between requests, 30 s between pieces of a body)",
+    )
+    serve.add_argument(
         "--organization", default=DEFAULT_ORGANIZATION, help="organization answered by default"
     )
     serve.add_argument("--project", default=DEFAULT_PROJECT, help="project used by default")
@@ -94,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (ValueError, APIError) as error:
         parser.error(str(error))
-    server = MockServer(host=args.host, port=args.port)
+    if args.timeout is not None and not args.timeout > 0:
+        parser.error("--timeout must be a positive number of seconds")
+    server = MockServer(host=args.host, port=args.port, timeout=args.timeout)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

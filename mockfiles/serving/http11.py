@@ -126,13 +126,11 @@ class HTTP11Connection:
                 return False
         else:
             close = self._must_close(body, close)
-            app_iter, status, headers = response.get_wsgi_response(environ)
+            status, headers, app_iter = _wsgi_answer(response, environ)
             try:
                 close = self._write_answer(status, headers, app_iter, close, environ)
             finally:
-                closer = getattr(app_iter, "close", None)
-                if closer is not None:
-                    closer()
+                response.close()
         if not close and not body.finished:
             close = not body.drain(DRAIN_BYTES)
         if close:
@@ -308,7 +306,7 @@ class HTTP11Connection:
         if chunked:
             lines.append("Transfer-Encoding: chunked")
         if "date" not in names:
-            lines.append("Date: " + formatdate(usegmt=True))
+            lines.append("Date: " + _http_date())
         if close:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
@@ -344,7 +342,7 @@ class HTTP11Connection:
             "Content-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"x-request-id: req_{secrets.token_hex(16)}\r\n"
-            f"Date: {formatdate(usegmt=True)}\r\n"
+            f"Date: {_http_date()}\r\n"
             "Connection: close\r\n\r\n"
         )
         with contextlib.suppress(OSError):  # the client is gone: nobody to tell
@@ -358,6 +356,32 @@ _REASONS = {
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
 }
+
+
+def _wsgi_answer(
+    response: Response, environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], Iterable[bytes]]:
+    """What werkzeug's ``get_wsgi_response`` gives, without its copies for the common answer:
+    JSON bytes with their length already set, no redirect to make absolute."""
+    plain = response.status_code not in (204, 304) and "Location" not in response.headers
+    if response.is_sequence and plain:
+        head_only = environ["REQUEST_METHOD"] == "HEAD"
+        chunks: Iterable[bytes] = () if head_only else response.response  # type: ignore[assignment]
+        return response.status, response.headers.to_wsgi_list(), chunks
+    app_iter, status, headers = response.get_wsgi_response(environ)
+    return status, headers, app_iter
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The ``Date`` header's value, made once a second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def _json_string(text: str) -> bytes:

@@ -6,6 +6,7 @@ other end, so the loop wakes and returns at once instead of noticing a flag at i
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import selectors
 import socket
@@ -71,9 +72,9 @@ class Listener:
                     continue
                 connection.setblocking(True)
                 self._connections.add(connection)
-                threading.Thread(
-                    target=self._serve, args=(connection, address), daemon=True
-                ).start()
+                # Not threading.Thread: its start() waits until the new thread runs, which under
+                # load holds up every accept behind the last one's start.
+                _thread.start_new_thread(self._serve, (connection, address))
 
     def _serve(self, connection: socket.socket, address: tuple[Any, ...]) -> None:
         try:
