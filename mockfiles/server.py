@@ -72,6 +72,12 @@ class MockServer:
     def is_running(self) -> bool:
         return self._listener is not None
 
+    @property
+    def open_connections(self) -> int:
+        """How many connections are being served now."""
+        listener = self._listener
+        return 0 if listener is None else listener.open_connections
+
     def start(self) -> None:
         if self._listener is not None:
             raise RuntimeError("The server is already running.")

@@ -43,6 +43,10 @@ class Listener:
     def closing(self) -> bool:
         return self._closing
 
+    @property
+    def open_connections(self) -> int:
+        return len(self._connections)
+
     def start(self) -> None:
         self._thread.start()
 
