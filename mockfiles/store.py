@@ -18,7 +18,6 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NoReturn
 
 from mockfiles.clock import Clock
 from mockfiles.errors import (
@@ -30,7 +29,6 @@ from mockfiles.errors import (
 from mockfiles.expiry import expires_at
 from mockfiles.ids import IdFactory
 from mockfiles.limits import (
-    FileTooLarge,
     Limits,
     StorageQuotaExceeded,
     check_encoding,
@@ -184,18 +182,16 @@ class FileStore:
             used = self._tenant(project).bytes
         return max(0, min(limits.max_file_bytes(purpose), limits.storage_bytes - used))
 
-    def refuse_upload(
-        self, project: str, purpose: str | None, filename: str, size: int
-    ) -> NoReturn:
-        """Raise the error for a file that has grown to ``size`` bytes past its ``room``, with
-        the checks in ``create``'s order (purpose, format, size, quota)."""
+    def refuse_upload(self, project: str, purpose: str | None, filename: str, size: int) -> None:
+        """For a file whose bytes were not kept: raise the error a file of ``size`` bytes gets,
+        with the checks in ``create``'s order (purpose, format, size, quota), if one applies.
+        ``purpose`` is ``None`` while the form has not said it yet."""
         limits = self.limits
         if purpose is not None:
             self.check_upload(purpose, filename, size, limits)
-        check_size(limits, purpose or "", size)
+        check_size(limits, purpose, size)
         if self.usage(project).bytes + size > limits.storage_bytes:
             raise StorageQuotaExceeded(limits.storage_bytes)
-        raise FileTooLarge()  # the room shrank meanwhile (another upload took the quota)
 
     def place(
         self,
@@ -369,5 +365,5 @@ class UploadBound:
     def room(self, fields: Mapping[str, str]) -> int:
         return self._store.room(self._project, fields.get("purpose"))
 
-    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> NoReturn:
+    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> None:
         self._store.refuse_upload(self._project, fields.get("purpose"), filename, size)

@@ -16,7 +16,7 @@ import hashlib
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 from mockfiles.clock import Clock
 from mockfiles.errors import APIError, InvalidPurpose, InvalidRequest
@@ -299,8 +299,9 @@ class PartBound:
     def room(self, fields: Mapping[str, str]) -> int:
         return self._limit
 
-    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> NoReturn:
-        raise PartTooLarge(self._limit)
+    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> None:
+        if size > self._limit:
+            raise PartTooLarge(self._limit)
 
 
 def _check_md5(chunks: Iterable[bytes], expected: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import signal
 import socket
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -419,3 +421,78 @@ def wait_for(condition: Callable[[], bool], within: float = 5.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+# -- memory bounds, whatever the framing and the order of the fields -----------------------------
+
+MiB = 1024 * 1024
+
+
+def upload_form(parts: list[tuple[str, bytes, bool]]) -> bytes:
+    """A form of (name, data, is_file) parts."""
+    body = b""
+    for name, data, is_file in parts:
+        filename = '; filename="big.jsonl"' if is_file else ""
+        body += (
+            (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"{filename}\r\n\r\n'
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+def post_form(host: str, port: int, form_body: bytes, *, chunked: bool) -> tuple[int, str]:
+    """POST /v1/files, sending from a thread while the answer is read (a refusal can come
+    before the body is sent); the answer's status and error message."""
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(form_body)}"
+    head = (
+        f"POST /v1/files HTTP/1.1\r\nHost: x\r\n{AUTH_LINE}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n{framing}\r\n\r\n"
+    ).encode()
+    if chunked:
+        pieces = [form_body[i : i + MiB] for i in range(0, len(form_body), MiB)]
+        form_body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+    with socket.create_connection((host, port), timeout=30) as sock:
+
+        def send() -> None:
+            with contextlib.suppress(OSError):  # the server may stop reading once it refuses
+                sock.sendall(head + form_body)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        sender.join()
+    status = statuses(answer)[0]
+    return status, json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["message"]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_upload_past_the_quota_left_is_refused_while_it_streams(chunked: bool) -> None:
+    with mockfiles.serve(MockFiles(limits={"storage_bytes": MiB})) as mock:
+        host, port = address_of(mock.url)
+        form_body = upload_form([("purpose", b"user_data", False), ("file", bytes(8 * MiB), True)])
+        status, message = post_form(host, port, form_body, chunked=chunked)
+        assert status == 400
+        assert message.startswith("You have exceeded your file storage quota.")
+        assert mock.files() == []
+        assert mock.bugs == []
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_file_before_its_purpose_gets_the_purposes_limit(chunked: bool) -> None:
+    limits = {"file_bytes": 24 * MiB, "batch_file_bytes": 18 * MiB}
+    with mockfiles.serve(MockFiles(limits=limits)) as mock:
+        host, port = address_of(mock.url)
+        # Over the batch limit, under the general one: only the purpose after it tells.
+        parts = [("file", bytes(20 * MiB), True), ("other", bytes(20 * MiB), True)]
+        batch = upload_form([*parts, ("purpose", b"batch", False)])
+        assert post_form(host, port, batch, chunked=chunked) == (400, "File is too large.")
+        assert mock.files() == []
+        assert mock.bugs == []

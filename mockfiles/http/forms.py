@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import NoReturn, Protocol
+from typing import Protocol
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -70,8 +70,9 @@ class FileBound(Protocol):
     def room(self, fields: Mapping[str, str]) -> int:
         """The most bytes the part may have, given the text fields decoded before it."""
 
-    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> NoReturn:
-        """Raise the API's error for a part that has reached ``size`` bytes, past its room."""
+    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> None:
+        """Raise the API's error for a part of ``size`` bytes, if one applies given the text
+        fields read so far."""
 
 
 @dataclass
@@ -166,6 +167,7 @@ def read_form(
         view.release()
     if not reader.complete:
         raise MalformedBody(_ENDS_EARLY)
+    reader.refuse_dropped()
     return reader.form
 
 
@@ -195,6 +197,8 @@ class _FormBuilder:
         self._data_end = data_end
         #: The most bytes the current file part may have (its bound's room).
         self._room: int | None = None
+        #: Kept file parts whose bytes were dropped: (name, filename, size).
+        self._dropped: list[tuple[str, str, int]] = []
         self._name = ""
         self._file: File | None = None
         self._chunks: list[bytes] | None = None
@@ -242,6 +246,8 @@ class _FormBuilder:
             assert self._bound is not None  # a room comes from a bound
             self._chunks = None  # let go of the bytes before the answer is made
             self._bound.refuse(self.form.fields, self._file.filename, self._size)
+            # No error applies after all (the quota freed up meanwhile): it is over its room.
+            raise _not_kept(self._name)
         if self._chunks is not None and event.data:
             if self._keep_at_most is not None and self._size > self._keep_at_most:
                 if self._file is None:
@@ -259,12 +265,10 @@ class _FormBuilder:
             self.form.fields[self._name] = text
         elif self._name in self._keep_files:
             if self._chunks is None:
-                raise InvalidRequest(
-                    f"The bytes of {self._name!r} were not kept: the request body was long "
-                    "enough for it to be over its size limit. Send no large form parts after "
-                    f"{self._name!r}.",
-                    param=self._name,
-                )
+                # Fields after it (its purpose) may still say which error it gets.
+                self._dropped.append((self._name, self._file.filename, self._size))
+                self._chunks = None
+                return
             self.form.files[self._name] = UploadedFile(
                 filename=self._file.filename,
                 content_type=_content_type(self._file.headers),
@@ -272,6 +276,22 @@ class _FormBuilder:
                 content=Content(self._chunks or ()),
             )
         self._chunks = None
+
+    def refuse_dropped(self) -> None:
+        """A kept file part whose bytes were dropped is refused, with the error its size gets
+        given every field of the form, else as not kept."""
+        for name, filename, size in self._dropped:
+            if self._bound is not None:
+                self._bound.refuse(self.form.fields, filename, size)
+            raise _not_kept(name)
+
+
+def _not_kept(name: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"The bytes of {name!r} were not kept: the request body was long enough for it to be "
+        f"over its size limit. Send no large form parts after {name!r}.",
+        param=name,
+    )
 
 
 def _content_type(headers: Headers) -> str | None:
