@@ -79,7 +79,7 @@ class HTTP11Connection:
         server_address: tuple[str, int],
         stopping: Callable[[], bool],
     ) -> None:
-        self._wire = Wire(sock)
+        self._wire = Wire(sock, timeouts.body)
         self._address = address
         self._app = app
         self._timeouts = timeouts

@@ -48,8 +48,9 @@ class WireStalled(Exception):  # noqa: N818 - a state of the client, not an erro
 class Wire:
     """A connection's socket with idle timeouts, and the bytes read from it but not used yet."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, write_timeout: float) -> None:
         self.sock = sock
+        self.write_timeout = write_timeout
         self._unused = b""
         self._timeout: float | None = None
         #: Whether the client has ended its side (an empty read).
@@ -98,7 +99,9 @@ class Wire:
         return count
 
     def send(self, data: bytes) -> None:
-        """Write all of ``data``; a client that reads nothing for a body timeout is let go."""
+        """Write all of ``data``. A client that reads nothing for the write timeout (the body
+        timeout: answers may be large, and a client may read them slowly) is let go."""
+        self._wait_at_most(self.write_timeout)
         self.sock.sendall(data)
 
     def _wait_at_most(self, timeout: float) -> None:
