@@ -1,9 +1,11 @@
 """Serving a ``MockFiles`` over a real socket: ``MockServer`` and ``serve``.
 
-The life cycle is the one pytest-httpserver gives (port 0, a background thread, start/stop,
-``url_for``), on the serving layer of ``mockfiles.serving``: HTTP/1.1 framed by h11, kept-alive
-connections, idle timeouts, bounded draining, transport faults, and a ``stop()`` that returns
-at once. Requests go straight to the attached fake's ``FilesApp``, their bodies streamed.
+The life cycle is pytest-httpserver's (port 0, a background thread, start/stop, ``url_for``),
+kept without it: every part of it the fake used was overridden (the request handler, the entry
+point, the stop). Under it is the serving layer of ``mockfiles.serving``: HTTP/1.1 framed by
+h11, kept-alive connections, idle timeouts, bounded draining, transport faults, and a
+``stop()`` that returns at once. Requests go straight to the attached fake's ``FilesApp``,
+their bodies streamed (see ``docs/serving.md``).
 """
 
 from __future__ import annotations

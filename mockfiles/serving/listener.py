@@ -76,9 +76,13 @@ class Listener:
                     continue
                 connection.setblocking(True)
                 self._connections.add(connection)
-                # Not threading.Thread: its start() waits until the new thread runs, which under
-                # load holds up every accept behind the last one's start.
-                _thread.start_new_thread(self._serve, (connection, address))
+                try:
+                    # Not threading.Thread: its start() waits until the new thread runs, which
+                    # under load holds up every accept behind the last one's start.
+                    _thread.start_new_thread(self._serve, (connection, address))
+                except RuntimeError:  # no thread to be had: this client is turned away
+                    self._connections.discard(connection)
+                    connection.close()
 
     def _serve(self, connection: socket.socket, address: tuple[Any, ...]) -> None:
         try:
