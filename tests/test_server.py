@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 import mockfiles
 from mockfiles import MockFiles, MockServer
 from mockfiles.http.app import TransportFault
+from mockfiles.serving.wire import Wire
 
 AUTH = {"Authorization": "Bearer sk-test"}
 AUTH_LINE = "Authorization: Bearer sk-test"
@@ -496,3 +497,26 @@ def test_a_file_before_its_purpose_gets_the_purposes_limit(chunked: bool) -> Non
         assert post_form(host, port, batch, chunked=chunked) == (400, "File is too large.")
         assert mock.files() == []
         assert mock.bugs == []
+
+
+def test_a_small_answer_goes_out_in_one_write(
+    served: tuple[MockFiles, str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, host, port = served
+    writes: list[bytes] = []
+    send = Wire.send
+
+    def counting_send(wire: Wire, data: bytes) -> None:
+        writes.append(data)
+        send(wire, data)
+
+    monkeypatch.setattr(Wire, "send", counting_send)
+    raw = exchange_raw(
+        host,
+        port,
+        b"GET /v1/files HTTP/1.1\r\nHost: x\r\n"
+        + AUTH_LINE.encode()
+        + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert statuses(raw) == [200]
+    assert writes == [raw]  # head and body together
