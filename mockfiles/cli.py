@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (0)")
     serve.add_argument("--seed", type=int, help="seed for file ids, so runs reproduce")
     serve.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose client sends nothing for this long (default: 5 s for "
+        "a request's head and between requests, 30 s between pieces of a body)",
+    )
+    serve.add_argument(
         "--organization", default=DEFAULT_ORGANIZATION, help="organization answered by default"
     )
     serve.add_argument("--project", default=DEFAULT_PROJECT, help="project used by default")
@@ -164,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warning = network_warning(args.host, args.control_token)
     if warning is not None:
         print(warning, file=sys.stderr, flush=True)
-    server = MockServer(host=args.host, port=args.port)
+    if args.timeout is not None and not args.timeout > 0:
+        parser.error("--timeout must be a positive number of seconds")
+    server = MockServer(host=args.host, port=args.port, timeout=args.timeout)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -95,7 +95,7 @@ def check_format(purpose: str, filename: str) -> None:
         raise InvalidRequest(f"Invalid file format for {api}. Must be .jsonl")
 
 
-def check_size(limits: Limits, purpose: str, size: int) -> None:
+def check_size(limits: Limits, purpose: str | None, size: int) -> None:
     if size > limits.max_file_bytes(purpose):
         raise FileTooLarge()
 

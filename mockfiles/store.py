@@ -173,6 +173,29 @@ class FileStore:
         check_format(purpose, filename)
         check_size(limits or self.limits, purpose, size)
 
+    def upload_bound(self, project: str) -> UploadBound:
+        """What may be held of a file being uploaded to ``project`` while its bytes arrive."""
+        return UploadBound(self, project)
+
+    def room(self, project: str, purpose: str | None) -> int:
+        """The most bytes a file of ``purpose`` (``None``: not known yet) could hold in
+        ``project`` now: the smaller of its size limit and what the storage quota leaves."""
+        limits = self.limits
+        with self._lock:
+            used = self._tenant(project).bytes
+        return max(0, min(limits.max_file_bytes(purpose), limits.storage_bytes - used))
+
+    def refuse_upload(self, project: str, purpose: str | None, filename: str, size: int) -> None:
+        """For a file whose bytes were not kept: raise the error a file of ``size`` bytes gets,
+        with the checks in ``create``'s order (purpose, format, size, quota), if one applies.
+        ``purpose`` is ``None`` while the form has not said it yet."""
+        limits = self.limits
+        if purpose is not None:
+            self.check_upload(purpose, filename, size, limits)
+        check_size(limits, purpose, size)
+        if self.usage(project).bytes + size > limits.storage_bytes:
+            raise StorageQuotaExceeded(limits.storage_bytes)
+
     def place(
         self,
         project: str,
@@ -347,3 +370,18 @@ class FileStore:
             file_id = self._ids.file_id()
             if not any(file_id in t.positions for t in self._projects.values()):
                 return file_id
+
+
+class UploadBound:
+    """The bound on one project's uploads, as the form reader asks for it: the ``room`` a file
+    has given the form fields read before it, and the refusal once it has more."""
+
+    def __init__(self, store: FileStore, project: str) -> None:
+        self._store = store
+        self._project = project
+
+    def room(self, fields: Mapping[str, str]) -> int:
+        return self._store.room(self._project, fields.get("purpose"))
+
+    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> None:
+        self._store.refuse_upload(self._project, fields.get("purpose"), filename, size)

@@ -165,6 +165,10 @@ class UploadStore:
             upload.parts[part.id] = part
         return part
 
+    def part_bound(self) -> PartBound:
+        """What may be held of a part while its bytes arrive: the part size limit."""
+        return PartBound(self._files.limits.part_bytes)
+
     def complete(
         self, project: str, upload_id: str, part_ids: Sequence[str], md5: str | None = None
     ) -> Upload:
@@ -284,6 +288,20 @@ class PartTooLarge(InvalidRequest):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The part is larger than the {human_size(limit)} a part may hold.")
+
+
+class PartBound:
+    """The bound on a part, as the form reader asks for it (see ``FileStore.upload_bound``)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+
+    def room(self, fields: Mapping[str, str]) -> int:
+        return self._limit
+
+    def refuse(self, fields: Mapping[str, str], filename: str, size: int) -> None:
+        if size > self._limit:
+            raise PartTooLarge(self._limit)
 
 
 def _check_md5(chunks: Iterable[bytes], expected: str) -> None:

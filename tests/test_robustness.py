@@ -10,9 +10,10 @@ sends the same bytes. They are sent once, by a module-scoped fixture, over kept-
 connections (as a real client would); each family of oddities is then judged by its own test,
 so a failure names the family and lists every request of it that went wrong.
 
-A few requests never reach the fake's app: Python's ``http.server`` refuses them first (an
-over-long request line, a bad HTTP version, ...). The server answers those in the same JSON
-shape; they are kept apart, at the end, because each closes its connection.
+A few requests never reach the fake's app: the serving layer refuses them first (an over-long
+request line, a bad HTTP version, ...). It answers those in the same JSON shape; they are kept
+apart, at the end, because each closes its connection. ``test_hostile.py`` sends ten thousand
+more, generated, against a ``mockfiles serve`` process.
 """
 
 from __future__ import annotations
@@ -186,14 +187,11 @@ def test_the_fake_raised_nothing_of_its_own_during_the_storm(
     assert mock.bugs == [], "\n".join(summary)
 
 
-# -- what Python's http.server refuses before the fake sees the request -----------------------
+# -- what the serving layer refuses before the fake sees the request --------------------------
 
-#: These never reach mockfiles' app: ``BaseHTTPRequestHandler.parse_request`` (and
-#: ``http.client.parse_headers``, which it calls) refuse them through ``send_error``, which
-#: mockfiles' request handler overrides to answer in the API's JSON shape (http.server's own
-#: would be an HTML page, with no status line at all for a request line it cannot parse, and a
-#: 505 for HTTP/2.0).
-HTTP_SERVER_REFUSALS = [
+#: These never reach mockfiles' app: h11 or the serving layer's size limits refuse them
+#: (``mockfiles/serving/http11.py``), in the API's JSON shape, and close the connection.
+REFUSED_BEFORE_THE_APP = [
     pytest.param(
         b"GET /v1/files?after=" + b"a" * 66_000 + b" HTTP/1.1", (), id="request-line-over-64-KiB"
     ),
@@ -217,8 +215,8 @@ def read_until_closed(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.mark.parametrize(("request_line", "headers"), HTTP_SERVER_REFUSALS)
-def test_requests_http_server_refuses_still_get_a_json_4xx(
+@pytest.mark.parametrize(("request_line", "headers"), REFUSED_BEFORE_THE_APP)
+def test_requests_refused_before_the_app_still_get_a_json_4xx(
     mock: mockfiles.MockFiles, request_line: bytes, headers: tuple[bytes, ...]
 ) -> None:
     lines = [request_line, b"Host: mockfiles", AUTH, *headers]

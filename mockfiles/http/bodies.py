@@ -1,13 +1,15 @@
-"""JSON request bodies, read with a size cap that holds for chunked bodies too."""
+"""Request bodies: JSON read with a size cap that holds for chunked bodies too, and the ways a
+body can break off, which the serving layer raises out of the stream it hands the app."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
-from mockfiles.errors import InvalidRequest
+from mockfiles.errors import InvalidRequest, UnreadableBody
 
 #: The real API's answer to a body that is not JSON (as users report it).
 NOT_JSON = (
@@ -18,13 +20,55 @@ NOT_JSON = (
 )
 
 
+class BodyBroken(ClientDisconnected):
+    """The request body cannot be read to its end; nothing more can be read from the
+    connection, which closes after the answer. A ``ClientDisconnected``, so code that knows
+    only werkzeug's streams treats it as the client's fault, never as the fake's bug.
+
+    ``reason`` completes the sentence "The request body ..."; ``status`` is the answer's."""
+
+    status = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The request body {reason}")
+        self.reason = reason
+
+
+class BodyEndedEarly(BodyBroken):
+    """The client closed its side before the body's end (its Content-Length, or the last
+    chunk)."""
+
+
+class BodyFramingInvalid(BodyBroken):
+    """The chunked transfer coding of the body is malformed."""
+
+
+class BodyStalled(BodyBroken):
+    """Nothing arrived for longer than the server's idle timeout."""
+
+    status = 408
+
+
+def unreadable(error: ClientDisconnected, what: str = "") -> UnreadableBody:
+    """The API error for a body that broke off: ``what`` prefixes the message (such as
+    "Invalid multipart/form-data body: ")."""
+    if isinstance(error, BodyBroken):
+        return UnreadableBody(f"{what}{error.description}.", status=error.status)
+    return UnreadableBody(f"{what}The request body ended before its Content-Length.")
+
+
 def json_object(request: Request, max_bytes: int, *, empty: object = None) -> dict[str, Any]:
     """The body as a JSON object. An empty body counts as ``empty`` (``None``: not JSON).
 
     At most ``max_bytes`` are read, whatever ``Content-Length`` says (a chunked body has none):
-    the rest is left to the app's drain, which discards it.
+    the rest is left to the serving layer, which drains a bounded amount or closes.
     """
-    data = request.stream.read(max_bytes + 1)
+    try:
+        data = request.stream.read(max_bytes + 1)
+    except ClientDisconnected as error:
+        raise unreadable(error) from None
+    except OSError:  # a stream of another server that cannot follow the framing
+        raise UnreadableBody("The request body's transfer coding is malformed.") from None
     if len(data) > max_bytes:
         raise InvalidRequest(f"The request body may not exceed {max_bytes} bytes.")
     try:

@@ -15,7 +15,6 @@ from mockfiles.http.recording import note_form, note_json
 from mockfiles.http.render import json_response
 from mockfiles.http.views import Context
 from mockfiles.model import Content
-from mockfiles.uploads import PartTooLarge
 
 #: JSON bodies of the Uploads API are small; a larger one is refused unread.
 MAX_JSON_BYTES = 1024 * 1024
@@ -36,18 +35,10 @@ def create_upload(ctx: Context, request: Request, args: dict[str, str]) -> Respo
 
 
 def add_part(ctx: Context, request: Request, args: dict[str, str]) -> Response:
-    limit = ctx.store.limits.part_bytes
-    form = read_form(request, keep_files=("data",), file_limit=lambda fields: limit)
+    form = read_form(request, keep_files=("data",), bound=ctx.uploads.part_bound())
     note_form(request, form, "data")
     upload = form.files.get("data")
     if upload is not None:
-        if upload.content is None:  # over the part limit: its bytes were not kept
-            if upload.size > limit:
-                raise PartTooLarge(limit)
-            raise InvalidRequest(
-                "The part's bytes were not kept: the request body was long enough for the part "
-                "to be over its size limit. Send no large form parts after 'data'."
-            )
         content = upload.content
     elif "data" in form.fields:  # sent as a text field, as `curl -F data=...` does
         content = Content.from_bytes(form.fields["data"].encode("utf-8"))

@@ -48,9 +48,7 @@ def create_file(ctx: Context, request: Request, args: dict[str, str]) -> Respons
     limits = ctx.store.limits
     ctx.rates.take(ctx.caller.api_key, limits.uploads_per_minute, ctx.caller.organization)
     form = read_form(
-        request,
-        keep_files=("file",),
-        file_limit=lambda fields: limits.max_file_bytes(fields.get("purpose")),
+        request, keep_files=("file",), bound=ctx.store.upload_bound(ctx.caller.project)
     )
     note_form(request, form, "file")
     upload = form.files.get("file")
@@ -59,13 +57,6 @@ def create_file(ctx: Context, request: Request, args: dict[str, str]) -> Respons
     purpose = form.fields.get("purpose")
     if purpose is None:
         raise RequiredProperty("purpose")
-    if upload.content is None:
-        # Its bytes went past a limit and were dropped: the checks say which error it is.
-        ctx.store.check_upload(purpose, upload.filename, upload.size, limits)
-        raise InvalidRequest(
-            "The file's bytes were not kept: the request body was long enough for the file to "
-            "be over its size limit. Send no large parts after 'file'."
-        )
     expires_after = {
         key: form.fields[f"expires_after[{key}]"]
         for key in ("anchor", "seconds")
