@@ -279,9 +279,9 @@ class MockFiles:
         return calls
 
     def usage(self, project: str | None = None) -> Usage:
-        """What a project (the default one unless named) stores now: bytes and file count.
-        Deleted and expired files no longer count."""
-        return self.store.usage(self.project if project is None else project)
+        """What one project, or every project (``None``, as for ``files()``), stores now:
+        bytes and file count. Deleted and expired files no longer count."""
+        return self.store.usage(project)
 
     def freeze(self, when: datetime | float | str | None = None, **kwargs: Any) -> Any:
         """Freeze the process's time with freezegun: the test's and the fake's together.

@@ -1,0 +1,295 @@
+"""The plugin's options, as one table: command line, ini file and marker.
+
+Every option is one ``Option`` entry: where it may be given, what is allowed (the text every
+error quotes) and a parser that turns a value (text from the ini file or the command line, any
+object from the marker) into what the plugin uses, raising ``ValueError`` otherwise. Adding an
+option is adding an entry; the plugin registers, validates and documents them from this table.
+
+No pytest here and nothing heavy: the marker options that need the domain (``limits``,
+``faults``...) import it inside their parser, when a marker actually uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class OptionError(ValueError):
+    """A bad value; ``str()`` is one line naming the option, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Option:
+    #: The name in the marker and in ``MockFiles(...)``; ``--mockfiles-<name>`` and
+    #: ``mockfiles_<name>`` (dashes for underscores on the command line) when those are on.
+    name: str
+    #: What is allowed, as the error messages and the help say it.
+    allowed: str
+    help: str
+    parse: Callable[[Any], Any]
+    cli: bool = False
+    ini: bool = False
+    marker: bool = True
+    #: Passed on to ``MockFiles`` (else the plugin itself uses it).
+    facade: bool = True
+    #: The ini value when the ini file does not set it.
+    ini_default: str = ""
+    #: The ini type (``"string"``, ``"linelist"``...).
+    ini_type: str = "string"
+
+    @property
+    def flag(self) -> str:
+        return "--mockfiles-" + self.name.replace("_", "-")
+
+    @property
+    def ini_name(self) -> str:
+        return "mockfiles_" + self.name
+
+    def value(self, raw: Any, where: str) -> Any:
+        """``raw`` parsed, or ``OptionError`` saying ``where`` it came from."""
+        try:
+            return self.parse(raw)
+        except (ValueError, TypeError, LookupError) as error:
+            detail = str(error).strip()
+            because = f" ({detail})" if detail and detail != self.allowed else ""
+            raise OptionError(
+                f"{where}: {raw!r} is not allowed for {self.name}; "
+                f"allowed: {self.allowed}{because}"
+            ) from None
+
+
+# -- parsers -------------------------------------------------------------------------------
+
+
+def _whole_number(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError("")
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("")
+    rate = float(value.strip()) if isinstance(value, str) else value
+    if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise ValueError("")
+    return float(rate)
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _switch(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError("")
+
+
+def _hosts(value: Any) -> tuple[str, ...]:
+    items = value.split() if isinstance(value, str) else list(value)
+    hosts = tuple(item.strip() for item in items if str(item).strip())
+    for host in hosts:
+        name, _, port = host.partition(":")
+        if not name or any(c.isspace() or c == "/" for c in name) or (port and not port.isdigit()):
+            raise ValueError(f"{host!r} is not a host")
+    return hosts
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("")
+    return value
+
+
+def _time(value: Any) -> Any:
+    from datetime import datetime
+
+    from mockfiles.clock import Clock
+
+    if isinstance(value, bool) or not isinstance(value, (datetime, int, float, str)):
+        raise ValueError("")
+    Clock(value)  # raises ValueError for a string that is not a time, or a time out of range
+    return value
+
+
+def _limits(value: Any) -> Any:
+    from mockfiles.errors import APIError
+    from mockfiles.limits import Limits
+
+    if isinstance(value, Limits):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError("")
+    try:
+        Limits().replace(value)
+    except APIError as error:
+        raise ValueError(error.message) from None
+    return value
+
+
+def _keys(value: Any) -> Any:
+    from mockfiles.errors import APIError
+    from mockfiles.keys import KeyRing
+
+    if not isinstance(value, Mapping):
+        raise ValueError("")
+    ring = KeyRing()
+    for key, grant in value.items():
+        if not isinstance(key, str) or not isinstance(grant, (str, Mapping)):
+            raise ValueError(f"key {key!r}")
+        project = grant if isinstance(grant, str) else grant.get("project", "proj_x")
+        organization = "org-x" if isinstance(grant, str) else grant.get("organization", "org-x")
+        unknown = set() if isinstance(grant, str) else set(grant) - {"project", "organization"}
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)} for key {key!r}")
+        try:
+            ring.add(key, project, organization)
+        except APIError as error:
+            raise ValueError(error.message) from None
+    return value
+
+
+def _faults(value: Any) -> Any:
+    from mockfiles.errors import APIError
+    from mockfiles.faults import FaultPlan
+
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Sequence):
+        raise ValueError("")
+    plan = FaultPlan(0)
+    for rule in value:
+        try:
+            if isinstance(rule, str):
+                plan.add_spec(rule)
+            elif isinstance(rule, Mapping):
+                plan.add(**rule)
+            else:
+                raise ValueError("")
+        except APIError as error:
+            raise ValueError(error.message) from None
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+    return value
+
+
+#: Every option, in the order ``pytest --markers`` and ``--help`` list them.
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "seed",
+        "a whole number",
+        "seeds the file ids (and random faults), so they reproduce; printed in the header",
+        _whole_number,
+        cli=True,
+        ini=True,
+    ),
+    Option(
+        "chaos",
+        "a number from 0 to 1",
+        "the share of first attempts to fail with a random retryable error (0 = off)",
+        _share,
+        cli=True,
+        ini=True,
+        ini_default="0",
+    ),
+    Option(
+        "block_real_api",
+        "true or false",
+        "fail any request to a real OpenAI host at once (on by default)",
+        _switch,
+        ini=True,
+        facade=False,
+        ini_default="true",
+    ),
+    Option(
+        "real_api_hosts",
+        "host names, '*.' wildcards, each with an optional ':port'",
+        "the hosts the guard refuses (default: api.openai.com *.openai.azure.com)",
+        _hosts,
+        ini=True,
+        marker=False,
+        facade=False,
+        ini_default="",
+        ini_type="args",
+    ),
+    Option(
+        "session_environment",
+        "true or false",
+        "point OPENAI_BASE_URL and OPENAI_API_KEY at the session's server from start-up, "
+        "for clients built at import time",
+        _switch,
+        ini=True,
+        marker=False,
+        facade=False,
+        ini_default="false",
+    ),
+    Option("organization", "non-empty text", "the organization answered by default", _text),
+    Option("project", "non-empty text", "the project requests act in by default", _text),
+    Option("api_key", "non-empty text", "the key client() presents and OPENAI_API_KEY holds", _text),
+    Option(
+        "now",
+        "a datetime, epoch seconds or ISO 8601 text",
+        "where the fake's clock starts",
+        _time,
+    ),
+    Option(
+        "limits",
+        "a Limits or a mapping of its fields to positive integers",
+        "the limits to enforce",
+        _limits,
+    ),
+    Option(
+        "keys",
+        "a mapping of keys to a project or to {'project': ..., 'organization': ...}",
+        "keys to register",
+        _keys,
+    ),
+    Option(
+        "faults",
+        "a list of fault specs ('files.create:rate_limit:times=2') or mappings",
+        "fault rules to start with",
+        _faults,
+    ),
+)
+
+BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
+MARKER_OPTIONS: Mapping[str, Option] = {o.name: o for o in OPTIONS if o.marker}
+
+
+def marker_line() -> str:
+    """The ``pytest --markers`` line: every marker option and what it takes."""
+    names = ", ".join(f"{o.name}=<{o.allowed}>" for o in MARKER_OPTIONS.values())
+    return (
+        f"mockfiles({names}): options for this test's MockFiles fake; the marker pulls in the "
+        "`mockfiles` fixture (unless it sets only block_real_api). See mockfiles.MockFiles."
+    )
+
+
+def marker_options(markers: Sequence[tuple[tuple[Any, ...], Mapping[str, Any]]]) -> dict[str, Any]:
+    """The options of a test's markers, closest first (a test's own marker wins over its
+    class's and module's), each validated; ``OptionError`` for the first bad one."""
+    options: dict[str, Any] = {}
+    for args, kwargs in markers:
+        if args:
+            raise OptionError(
+                f"@pytest.mark.mockfiles takes keyword arguments only, got {args!r}; "
+                f"allowed: {', '.join(MARKER_OPTIONS)}"
+            )
+        for name, raw in kwargs.items():
+            if name in options:
+                continue
+            option = MARKER_OPTIONS.get(name)
+            if option is None:
+                raise OptionError(
+                    f"@pytest.mark.mockfiles: unknown option {name!r}; "
+                    f"allowed: {', '.join(MARKER_OPTIONS)}"
+                )
+            options[name] = option.value(raw, f"@pytest.mark.mockfiles({name}=...)")
+    return options
