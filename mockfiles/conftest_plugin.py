@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from mockfiles import environment
-from mockfiles.guard import GUARD, DEFAULT_HOSTS, RealAPIRequestBlocked, blocked_message
+from mockfiles.guard import DEFAULT_HOSTS, GUARD, RealAPIRequestBlocked, blocked_message
 from mockfiles.guard import install as install_guard
 from mockfiles.options import BY_NAME, OPTIONS, OptionError, marker_line, marker_options
 
@@ -133,7 +133,8 @@ def _setting(config: pytest.Config, name: str) -> Any:
             return option.value(raw, f"the command-line option {option.flag}")
     if option.ini:
         raw = config.getini(option.ini_name)
-        if raw not in ("", []):
+        raw = " ".join(raw) if isinstance(raw, list) else raw  # quoted as it was written
+        if raw != "":
             return option.value(raw, f"the ini option {option.ini_name}")
     return None
 
@@ -218,17 +219,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Validate the marker once, before any fixture: a bad option fails this test alone, in
     one line naming the option, the value and what is allowed."""
     raw = _raw_marker_options(item)
-    if raw:
-        try:
-            item.stash[_MARKER_OPTIONS_KEY] = marker_options(raw)
-        except OptionError as error:
-            pytest.fail(str(error), pytrace=False)
+    if not raw:
+        return
+    try:
+        item.stash[_MARKER_OPTIONS_KEY] = marker_options(raw)
+    except OptionError as error:
+        problem = str(error)
+    else:
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
 
 
 def _blocks_real_api(item: pytest.Item, settings: Settings) -> bool:
     for _, kwargs in _raw_marker_options(item):
-        if isinstance(kwargs.get("block_real_api"), bool):
-            return bool(kwargs["block_real_api"])
+        if "block_real_api" in kwargs:
+            try:
+                return bool(BY_NAME["block_real_api"].value(kwargs["block_real_api"], "marker"))
+            except OptionError:
+                break  # reported by pytest_runtest_setup; meanwhile the guard stays on
     return settings.block_real_api
 
 
@@ -236,7 +244,9 @@ def _blocks_real_api(item: pytest.Item, settings: Settings) -> bool:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
     """Outermost around set-up, call and tear-down: the OpenAI variables are restored after
     every fixture's tear-down (whatever order they ran in and whatever they did with
     ``monkeypatch``), and the guard watches the whole test."""

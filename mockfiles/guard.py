@@ -178,7 +178,7 @@ def _patch_respx(module: ModuleType) -> None:
 
 
 _PATCHES: dict[str, Callable[[ModuleType], None]] = {
-    **{name: _patch_pools for name in _POOL_MODULES},
+    **dict.fromkeys(_POOL_MODULES, _patch_pools),
     _RESPX_MODULE: _patch_respx,
 }
 
@@ -195,7 +195,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return None
-        loader = spec.loader
+        loader, then_patch = spec.loader, patch
 
         class PatchingLoader(importlib.abc.Loader):
             def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
@@ -203,7 +203,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
             def exec_module(self, module: ModuleType) -> None:
                 loader.exec_module(module)
-                patch(module)
+                then_patch(module)
 
         spec.loader = PatchingLoader()
         return spec

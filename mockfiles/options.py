@@ -55,8 +55,7 @@ class Option:
             detail = str(error).strip()
             because = f" ({detail})" if detail and detail != self.allowed else ""
             raise OptionError(
-                f"{where}: {raw!r} is not allowed for {self.name}; "
-                f"allowed: {self.allowed}{because}"
+                f"{where}: {raw!r} is not allowed for {self.name}; allowed: {self.allowed}{because}"
             ) from None
 
 
@@ -232,7 +231,9 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("organization", "non-empty text", "the organization answered by default", _text),
     Option("project", "non-empty text", "the project requests act in by default", _text),
-    Option("api_key", "non-empty text", "the key client() presents and OPENAI_API_KEY holds", _text),
+    Option(
+        "api_key", "non-empty text", "the key client() presents and OPENAI_API_KEY holds", _text
+    ),
     Option(
         "now",
         "a datetime, epoch seconds or ISO 8601 text",

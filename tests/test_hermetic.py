@@ -43,7 +43,7 @@ def connections(sock: socket.socket) -> int:
     while True:
         try:
             conn, _ = sock.accept()
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return accepted
         conn.close()
         accepted += 1
