@@ -245,19 +245,21 @@ class MockFiles:
         purpose: str,
         size: int,
         filename: str = "file.jsonl",
-        created_at: int | None = None,
+        created_at: datetime | float | str | None = None,
         project: str | None = None,
         expires_after: Mapping[str, object] | None = None,
     ) -> FileObject:
         """Put a file straight into the store without sending or holding its bytes: a
-        download streams ``size`` deterministic bytes. The project's quota applies; the
-        per-file limits do not (files this large arrive through the Uploads API)."""
+        download streams ``size`` deterministic bytes. ``created_at`` takes a datetime, epoch
+        seconds or ISO 8601 (now on the fake's clock by default); ``project`` is the fake's
+        default unless named. The project's quota applies; the per-file limits do not (files
+        this large arrive through the Uploads API)."""
         return self.store.place(
             self.project if project is None else project,
             filename=filename,
             purpose=purpose,
             size=size,
-            created_at=created_at,
+            created_at=None if created_at is None else int(to_epoch(created_at)),
             expires_after=expires_after,
         )
 

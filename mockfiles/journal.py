@@ -32,6 +32,13 @@ class Call:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __repr__(self) -> str:
+        fault = f" fault={self.fault}" if self.fault else ""
+        return (
+            f"<Call {self.operation} {self.method} {self.path} -> {self.status}{fault} "
+            f"attempt={self.attempt} project={self.project}>"
+        )
+
 
 class Journal:
     """The calls, in the order they were answered; thread-safe."""

@@ -262,16 +262,21 @@ class MockServer(HTTPServer):
 
 @contextmanager
 def serve(
-    mock: MockFiles | None = None, *, host: str = "127.0.0.1", port: int = 0
+    mock: MockFiles | None = None, *, host: str = "127.0.0.1", port: int = 0, **options: Any
 ) -> Iterator[MockFiles]:
     """Serve a fake on a socket for the length of a ``with`` block::
 
-    with mockfiles.serve() as mock:
+    with mockfiles.serve(seed=1, limits={"file_bytes": 100}) as mock:
         client = mock.client()
+
+    ``options`` are ``MockFiles``' keyword arguments; an existing ``MockFiles`` may be given
+    instead.
     """
     from mockfiles.facade import MockFiles
 
-    fake = mock if mock is not None else MockFiles()
+    if mock is not None and options:
+        raise TypeError("serve() takes a MockFiles or MockFiles' keyword options, not both")
+    fake = mock if mock is not None else MockFiles(**options)
     server = MockServer(host=host, port=port)
     server.start()
     try:

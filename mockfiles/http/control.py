@@ -149,8 +149,8 @@ def state(mock: MockFiles, request: Request) -> Response:
         entry["files"] += 1
         entry["bytes"] += stored.file.bytes
     for upload in mock.uploads.pending():
-        entry = projects.setdefault(upload.pop("project"), {"files": 0, "bytes": 0, "uploads": []})
-        entry["uploads"].append(upload)
+        entry = projects.setdefault(upload.project, {"files": 0, "bytes": 0, "uploads": []})
+        entry["uploads"].append(upload.to_dict())
     return json_response({"now": mock.clock.now(), "projects": projects})
 
 
