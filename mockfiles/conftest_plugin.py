@@ -12,9 +12,8 @@ plugin costs a run that never uses it nothing measurable (``bench/plugin_import.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 from collections.abc import Generator, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,15 +36,24 @@ MARKER = "mockfiles"
 FIXTURE = "mockfiles"
 
 
-@dataclass(frozen=True)
 class Settings:
-    """The session's options, validated once at configure time."""
+    """The session's options, validated once at configure time. (A plain class: see
+    ``mockfiles.options.Option``.)"""
 
-    seed: int
-    chaos: float
-    block_real_api: bool
-    real_api_hosts: tuple[str, ...]
-    session_environment: bool
+    __slots__ = ("seed", "chaos", "block_real_api", "real_api_hosts", "session_environment")
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        chaos: float,
+        block_real_api: bool,
+        real_api_hosts: tuple[str, ...],
+        session_environment: bool,
+    ) -> None:
+        self.seed, self.chaos = seed, chaos
+        self.block_real_api, self.real_api_hosts = block_real_api, real_api_hosts
+        self.session_environment = session_environment
 
 
 _SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -146,7 +154,7 @@ def _settings(config: pytest.Config) -> Settings:
         seed = int(worker_input["mockfiles_seed"])
     block = _setting(config, "block_real_api")
     return Settings(
-        seed=seed if seed is not None else secrets.randbits(32),
+        seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
         chaos=_setting(config, "chaos") or 0.0,
         block_real_api=True if block is None else block,
         real_api_hosts=_setting(config, "real_api_hosts") or DEFAULT_HOSTS,

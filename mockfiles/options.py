@@ -12,7 +12,6 @@ No pytest here and nothing heavy: the marker options that need the domain (``lim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 
@@ -20,24 +19,42 @@ class OptionError(ValueError):
     """A bad value; ``str()`` is one line naming the option, the value and what is allowed."""
 
 
-@dataclass(frozen=True)
 class Option:
-    #: The name in the marker and in ``MockFiles(...)``; ``--mockfiles-<name>`` and
-    #: ``mockfiles_<name>`` (dashes for underscores on the command line) when those are on.
-    name: str
-    #: What is allowed, as the error messages and the help say it.
-    allowed: str
-    help: str
-    parse: Callable[[Any], Any]
-    cli: bool = False
-    ini: bool = False
-    marker: bool = True
-    #: Passed on to ``MockFiles`` (else the plugin itself uses it).
-    facade: bool = True
-    #: The ini value when the ini file does not set it.
-    ini_default: str = ""
-    #: The ini type (``"string"``, ``"linelist"``...).
-    ini_type: str = "string"
+    """One option. A plain class, not a dataclass: building dataclasses at import costs
+    milliseconds, and this module is imported by every pytest run where mockfiles is
+    installed."""
+
+    __slots__ = (
+        "name", "allowed", "help", "parse", "cli", "ini", "marker", "facade", "ini_default",
+        "ini_type",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        allowed: str,
+        help: str,
+        parse: Callable[[Any], Any],
+        *,
+        cli: bool = False,
+        ini: bool = False,
+        marker: bool = True,
+        facade: bool = True,
+        ini_default: str = "",
+        ini_type: str = "string",
+    ) -> None:
+        #: The name in the marker and in ``MockFiles(...)``; ``--mockfiles-<name>`` and
+        #: ``mockfiles_<name>`` (dashes for underscores on the command line) when those are on.
+        self.name = name
+        #: What is allowed, as the error messages and the help say it.
+        self.allowed = allowed
+        self.help = help
+        self.parse = parse
+        self.cli, self.ini, self.marker = cli, ini, marker
+        #: Passed on to ``MockFiles`` (else the plugin itself uses it).
+        self.facade = facade
+        #: The ini value when the ini file does not set it, and the ini type.
+        self.ini_default, self.ini_type = ini_default, ini_type
 
     @property
     def flag(self) -> str:
