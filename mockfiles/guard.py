@@ -213,17 +213,11 @@ _FINDER = _PatchOnImport()
 
 
 def install() -> None:
-    """Patch what is imported already, and the rest when it is imported. Idempotent."""
+    """Patch what is imported already, and the rest when it is imported. Idempotent; stays
+    for the process (outside a test the patched pools refuse nothing)."""
     for name, patch in _PATCHES.items():
         module = sys.modules.get(name)
         if module is not None:
             patch(module)
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
-
-
-def uninstall() -> None:
-    """Stop watching imports (patched pools stay patched: they refuse nothing once no test
-    runs)."""
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
