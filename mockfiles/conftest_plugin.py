@@ -36,24 +36,18 @@ MARKER = "mockfiles"
 FIXTURE = "mockfiles"
 
 
-class Settings:
-    """The session's options, validated once at configure time. (A plain class: see
-    ``mockfiles.options.Option``.)"""
+class Settings(dict[str, Any]):
+    """The session's command-line and ini options by name, validated once at configure time
+    (``None`` where neither sets one and the table gives no default). Options the facade
+    takes are every test's defaults, below its marker; the others are the plugin's."""
 
-    __slots__ = ("seed", "chaos", "block_real_api", "real_api_hosts", "session_environment")
+    @property
+    def seed(self) -> int:
+        return int(self["seed"])
 
-    def __init__(
-        self,
-        *,
-        seed: int,
-        chaos: float,
-        block_real_api: bool,
-        real_api_hosts: tuple[str, ...],
-        session_environment: bool,
-    ) -> None:
-        self.seed, self.chaos = seed, chaos
-        self.block_real_api, self.real_api_hosts = block_real_api, real_api_hosts
-        self.session_environment = session_environment
+    @property
+    def chaos(self) -> float:
+        return float(self["chaos"] or 0.0)
 
 
 _SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -148,18 +142,20 @@ def _setting(config: pytest.Config, name: str) -> Any:
 
 
 def _settings(config: pytest.Config) -> Settings:
-    seed = _setting(config, "seed")
+    settings = Settings()
+    for option in OPTIONS:
+        if option.cli or option.ini:
+            value = _setting(config, option.name)
+            if value is None and option.ini_default:
+                value = option.value(option.ini_default, "the default")
+            settings[option.name] = value
     worker_input = getattr(config, "workerinput", None)
-    if seed is None and worker_input is not None and "mockfiles_seed" in worker_input:
-        seed = int(worker_input["mockfiles_seed"])
-    block = _setting(config, "block_real_api")
-    return Settings(
-        seed=seed if seed is not None else int.from_bytes(os.urandom(4), "big"),
-        chaos=_setting(config, "chaos") or 0.0,
-        block_real_api=True if block is None else block,
-        real_api_hosts=_setting(config, "real_api_hosts") or DEFAULT_HOSTS,
-        session_environment=bool(_setting(config, "session_environment")),
-    )
+    if settings["seed"] is None and worker_input is not None and "mockfiles_seed" in worker_input:
+        settings["seed"] = int(worker_input["mockfiles_seed"])
+    if settings["seed"] is None:
+        settings["seed"] = int.from_bytes(os.urandom(4), "big")
+    settings["real_api_hosts"] = settings["real_api_hosts"] or DEFAULT_HOSTS
+    return settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -171,7 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SETTINGS_KEY] = settings
     session = config.stash[_SESSION_KEY] = FixtureSession()
     install_guard()
-    if settings.session_environment:
+    if settings["session_environment"]:
         # Clients built at import time (collection) read the environment then: point it at
         # the session's server before collection; each test's fake is attached to that server.
         from mockfiles.facade import DEFAULT_API_KEY
@@ -245,7 +241,7 @@ def _blocks_real_api(item: pytest.Item, settings: Settings) -> bool:
                 return bool(BY_NAME["block_real_api"].value(kwargs["block_real_api"], "marker"))
             except OptionError:
                 break  # reported by pytest_runtest_setup; meanwhile the guard stays on
-    return settings.block_real_api
+    return bool(settings["block_real_api"])
 
 
 # -- around every test: the guard and the environment ------------------------------------------
@@ -262,7 +258,7 @@ def pytest_runtest_protocol(
     uses_fake = FIXTURE in getattr(item, "fixturenames", ())
     saved = environment.snapshot() if uses_fake else None
     if _blocks_real_api(item, settings):
-        GUARD.begin(item.nodeid, settings.real_api_hosts)
+        GUARD.begin(item.nodeid, settings["real_api_hosts"])
     try:
         return (yield)
     finally:
@@ -321,7 +317,9 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
     given = request.node.stash.get(_MARKER_OPTIONS_KEY, {})
     options = {name: value for name, value in given.items() if BY_NAME[name].facade}
     options.setdefault("seed", test_seed(config, request.node.nodeid))
-    options.setdefault("chaos", settings.chaos)
+    for name, value in settings.items():
+        if BY_NAME[name].facade and value is not None:
+            options.setdefault(name, value)
     session = config.stash[_SESSION_KEY]
     mock = session.begin_test(options)
     request.node.stash[_MOCK_KEY] = mock

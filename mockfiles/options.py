@@ -3,7 +3,10 @@
 Every option is one ``Option`` entry: where it may be given, what is allowed (the text every
 error quotes) and a parser that turns a value (text from the ini file or the command line, any
 object from the marker) into what the plugin uses, raising ``ValueError`` otherwise. Adding an
-option is adding an entry; the plugin registers, validates and documents them from this table.
+option is adding an entry; the plugin registers, validates and documents them from this table:
+``--mockfiles-<name>`` (``cli``), ``mockfiles_<name>`` (``ini``) and the marker (``marker``);
+an option the facade takes (``facade``) set on the command line or in the ini file becomes the
+default of every test's ``MockFiles``, which a marker overrides.
 
 No pytest here and nothing heavy: the marker options that need the domain (``limits``,
 ``faults``...) import it inside their parser, when a marker actually uses them.
