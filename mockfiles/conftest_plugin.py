@@ -321,7 +321,15 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
         if BY_NAME[name].facade and value is not None:
             options.setdefault(name, value)
     session = config.stash[_SESSION_KEY]
-    mock = session.begin_test(options)
-    request.node.stash[_MOCK_KEY] = mock
-    yield mock
-    session.end_test(mock)
+    from mockfiles.errors import APIError
+
+    try:
+        mock = session.begin_test(options)
+    except (APIError, ValueError, TypeError, LookupError) as error:  # a value the table let by
+        problem = f"@pytest.mark.mockfiles: {error}"
+    else:
+        request.node.stash[_MOCK_KEY] = mock
+        yield mock
+        session.end_test(mock)
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback

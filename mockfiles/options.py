@@ -123,10 +123,17 @@ def _hosts(value: Any) -> tuple[str, ...]:
     return hosts
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
+def _header_text(value: Any) -> str:
+    """Text that can travel in an HTTP header (keys, organizations and projects do)."""
+    from mockfiles.errors import APIError
+    from mockfiles.keys import header_safe
+
+    if not isinstance(value, str):
         raise ValueError("")
-    return value
+    try:
+        return header_safe(value, "value")
+    except APIError:
+        raise ValueError("") from None
 
 
 def _time(value: Any) -> Any:
@@ -249,10 +256,23 @@ OPTIONS: tuple[Option, ...] = (
         facade=False,
         ini_default="false",
     ),
-    Option("organization", "non-empty text", "the organization answered by default", _text),
-    Option("project", "non-empty text", "the project requests act in by default", _text),
     Option(
-        "api_key", "non-empty text", "the key client() presents and OPENAI_API_KEY holds", _text
+        "organization",
+        "non-empty printable ASCII text",
+        "the organization answered by default",
+        _header_text,
+    ),
+    Option(
+        "project",
+        "non-empty printable ASCII text",
+        "the project requests act in by default",
+        _header_text,
+    ),
+    Option(
+        "api_key",
+        "non-empty printable ASCII text",
+        "the key client() presents and OPENAI_API_KEY holds",
+        _header_text,
     ),
     Option(
         "now",

@@ -60,7 +60,7 @@ def test_the_shells_openai_settings_do_not_reach_the_fake(
 
         @pytest.mark.mockfiles(keys={"sk-a": "proj_a"})
         def test_keys(mockfiles):
-            client = openai.OpenAI(api_key="sk-a")
+            client = openai.OpenAI()  # OPENAI_API_KEY is the fake's: the first of keys
             client.files.create(file=("a.jsonl", b"{}\\n"), purpose="batch")
             assert mockfiles.usage().bytes == 3
             assert mockfiles.usage("proj_a").files == 1

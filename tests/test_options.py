@@ -54,7 +54,7 @@ BAD_MARKERS = {
     "seed": "'x'",
     "chaos": "2",
     "block_real_api": "'maybe'",
-    "organization": "''",
+    "organization": "'org\\tx'",
     "project": "3",
     "api_key": "''",
     "now": "'yesterday'",
