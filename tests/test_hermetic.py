@@ -277,14 +277,25 @@ def test_respx_and_mockfiles_share_a_run(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
 
 
-def test_importing_the_plugin_imports_nothing_heavy() -> None:
+def test_importing_the_plugin_imports_nothing_heavy_and_the_guard_patches_on_import() -> None:
     heavy = ["werkzeug", "pytest_httpserver", "mockfiles.http", "mockfiles.facade", "httpx"]
-    heavy += ["httpx2", "openai", "mockfiles.server", "respx"]
-    code = (
-        "import sys, mockfiles.conftest_plugin\n"
-        f"print([name for name in {heavy!r} if name in sys.modules])"
-    )
+    heavy += ["httpx2", "httpcore", "httpcore2", "openai", "mockfiles.server", "respx"]
+    code = f"""
+import sys, mockfiles.conftest_plugin
+print([name for name in {heavy!r} if name in sys.modules])
+from mockfiles import guard
+guard.install()
+import importlib, importlib.util
+pools = [importlib.import_module(name) for name in ("httpcore", "httpcore2")
+         if importlib.util.find_spec(name)]  # openai 2.x has no httpcore2, 3.x maybe no httpcore
+import respx.mocks  # imported after install: patched as it loads, like the pools
+print(len(pools) >= 1,
+      all(getattr(p.ConnectionPool.handle_request, "_mockfiles_guard", False) for p in pools),
+      all(getattr(p.AsyncConnectionPool.handle_async_request, "_mockfiles_guard", False)
+          for p in pools),
+      getattr(respx.mocks.Mocker, "_mockfiles_guard", False))
+"""
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]"
+    assert out.splitlines() == ["[]", "True True True True"]
