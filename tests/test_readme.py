@@ -41,19 +41,31 @@ def test_the_readme_opens_with_the_two_set_up_lines_then_the_install_line() -> N
     assert (second_lang, second) == ("sh", 'pip install "mockfiles[openai]"\n')
 
 
-@pytest.mark.parametrize("path", [p for p in DOCS if blocks(p, "python")], ids=lambda p: p.name)
 def test_the_python_examples_pass(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, path: Path
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """One pytest run (one subprocess) for every doc: each doc's blocks form one test module;
+    the docs' ``ini`` blocks together form its ``pytest.ini``."""
     for name, value in SHELL.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    python = blocks(path, "python")
-    tests = sum(len(re.findall(r"^(?:async )?def test_", block, re.MULTILINE)) for block in python)
-    assert tests, f"{path.name}'s Python examples should be tests"
-    pytester.makepyfile(**{f"test_{path.stem.replace('-', '_')}_examples": "\n\n".join(python)})
-    if blocks(path, "ini"):
-        pytester.makefile(".ini", pytest="\n".join(blocks(path, "ini")))
+    modules, ini, tests = {}, ["[pytest]"], 0
+    for path in DOCS:
+        python = blocks(path, "python")
+        ini += [
+            line
+            for block in blocks(path, "ini")
+            for line in block.splitlines()
+            if line.strip() != "[pytest]" and line not in ini
+        ]
+        if python:
+            count = sum(len(re.findall(r"^(?:async )?def test_", b, re.MULTILINE)) for b in python)
+            assert count, f"{path.name}'s Python examples should be tests"
+            tests += count
+            modules[f"test_{path.stem.replace('-', '_')}_examples"] = "\n\n".join(python)
+    assert "test_README_examples" in modules
+    pytester.makepyfile(**modules)
+    pytester.makefile(".ini", pytest="\n".join(ini))
     result = pytester.runpytest_subprocess("-W", "error", "-p", "no:randomly")
     result.assert_outcomes(passed=tests)
 
