@@ -296,21 +296,23 @@ class MockFiles:
         size: int | None = None,
         content: FileContent | None = None,
         filename: str = "file.jsonl",
-        created_at: int | None = None,
+        created_at: datetime | float | str | None = None,
         project: str | None = None,
         expires_after: Mapping[str, object] | None = None,
     ) -> FileObject:
         """Put a file straight into the store, of any purpose (``batch_output`` and the other
         system purposes included), with its ``content`` (bytes, text stored as UTF-8, a
         ``Path`` to read, or an iterable of dicts written as JSON Lines) or, without bytes,
-        of ``size`` deterministic bytes streamed on download. The project's quota applies;
+        of ``size`` deterministic bytes streamed on download. ``created_at`` takes a datetime,
+        epoch seconds or ISO 8601 (now on the fake's clock by default); ``project`` is the
+        fake's default unless named. The project's quota applies;
         the per-file limits do not (files this large arrive through the Uploads API)."""
         return self.state.add_file(
             purpose=purpose,
             size=size,
             content=content,
             filename=filename,
-            created_at=created_at,
+            created_at=None if created_at is None else int(to_epoch(created_at)),
             project=project,
             expires_after=expires_after,
         )
@@ -359,8 +361,8 @@ class MockFiles:
         return calls[-1]
 
     def usage(self, project: str | None = None) -> Usage:
-        """What a project (the default one unless named) stores now: bytes and file count.
-        Deleted and expired files no longer count."""
+        """What one project, or every project (``None``, as for ``files()``), stores now:
+        bytes and file count. Deleted and expired files no longer count."""
         return self.state.usage(project)
 
     def freeze(self, when: datetime | float | str | None = None, **kwargs: Any) -> Any:

@@ -37,7 +37,7 @@ HTTP_PRESETS: Mapping[str, tuple[int, str, str | None, str]] = {
         "requests",
         "rate_limit_exceeded",
         "Rate limit reached for requests in organization {organization} on requests per min "
-        "(RPM): Limit 1000, Used 1000, Requested 1. Please try again in 1s. Visit "
+        "(RPM): Limit 1000, Used 1000, Requested 1. Please try again in {wait}. Visit "
         "https://platform.openai.com/account/rate-limits to learn more.",
     ),
     "insufficient_quota": (
@@ -193,6 +193,13 @@ class FaultRule:
             and not (self.first_attempts_only and attempt > 1)
         )
 
+    def __repr__(self) -> str:
+        fields = self.describe()
+        operations = ",".join(fields.pop("operations"))
+        action = fields.pop("action")
+        options = ", ".join(f"{name}={value!r}" for name, value in fields.items())
+        return f"<FaultRule {operations}:{action} {options}>"
+
     def describe(self) -> dict[str, Any]:
         """The rule as JSON-ready data (the control plane's ``GET /_mockfiles/faults``)."""
         fields = {
@@ -269,7 +276,7 @@ class FaultRule:
                 self.code or code,
                 self.message
                 if self.message is not None
-                else message.format(organization=organization),
+                else message.format(organization=organization, wait=_wait_text(headers)),
                 headers=headers,
             ),
         )
@@ -284,6 +291,16 @@ class FaultRule:
         if self.should_retry is not None:
             headers["x-should-retry"] = "true" if self.should_retry else "false"
         return headers
+
+
+def _wait_text(headers: Mapping[str, str]) -> str:
+    """The wait a rate-limit message names: the one its ``retry-after(-ms)`` header asks for
+    (milliseconds first, as the SDK reads them), else the preset's 1s."""
+    if "retry-after-ms" in headers:
+        return f"{headers['retry-after-ms']}ms"
+    if "retry-after" in headers:
+        return f"{headers['retry-after']}s"
+    return "1s"
 
 
 class FaultPlan:

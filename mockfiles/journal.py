@@ -76,6 +76,13 @@ class Call:
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "query": dict(self.query), "fields": dict(self.fields)}
 
+    def __repr__(self) -> str:
+        fault = f" fault={self.fault}" if self.fault else ""
+        return (
+            f"<Call {self.operation} {self.method} {self.path} -> {self.status}{fault} "
+            f"attempt={self.attempt} project={self.project}>"
+        )
+
 
 _OWN_FIELDS = frozenset(Call.__dataclass_fields__) - {"query", "fields", "headers"}
 
@@ -92,6 +99,13 @@ def _holds(actual: Any, wanted: Any) -> bool:
         and not isinstance(wanted, bool)
         and actual == str(wanted)
     )
+
+    def __repr__(self) -> str:
+        fault = f" fault={self.fault}" if self.fault else ""
+        return (
+            f"<Call {self.operation} {self.method} {self.path} -> {self.status}{fault} "
+            f"attempt={self.attempt} project={self.project}>"
+        )
 
 
 class Journal:

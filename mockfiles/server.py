@@ -131,15 +131,21 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     timeout: float | Timeouts | None = None,
+    **options: Any,
 ) -> Iterator[MockFiles]:
     """Serve a fake on a socket for the length of a ``with`` block::
 
-    with mockfiles.serve() as mock:
+    with mockfiles.serve(seed=1, limits={"file_bytes": 100}) as mock:
         client = mock.client()
+
+    ``options`` are ``MockFiles``' keyword arguments; an existing ``MockFiles`` may be given
+    instead.
     """
     from mockfiles.facade import MockFiles
 
-    fake = mock if mock is not None else MockFiles()
+    if mock is not None and options:
+        raise TypeError("serve() takes a MockFiles or MockFiles' keyword options, not both")
+    fake = mock if mock is not None else MockFiles(**options)
     server = MockServer(host=host, port=port, timeout=timeout)
     server.start()
     try:

@@ -119,7 +119,8 @@ class FakeState:
         self.keys.add(key, project or self.project, organization or self.organization)
 
     def usage(self, project: str | None = None) -> Usage:
-        return self.store.usage(self.project if project is None else project)
+        """What one project, or every project (``None``), stores now."""
+        return self.store.usage(project)
 
     def add_file(
         self,

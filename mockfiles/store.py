@@ -307,11 +307,14 @@ class FileStore:
             found = [s for name in names for s in self._tenant(name).files.values()]
         return sorted(found, key=lambda s: s.seq)
 
-    def usage(self, project: str) -> Usage:
-        """The bytes and the number of the files a project stores now."""
+    def usage(self, project: str | None) -> Usage:
+        """The bytes and the number of the files a project (or every project) stores now."""
         with self._lock:
-            tenant = self._tenant(project)
-            return Usage(bytes=tenant.bytes, files=len(tenant.files))
+            names = list(self._projects) if project is None else [project]
+            tenants = [self._tenant(name) for name in names]
+            return Usage(
+                bytes=sum(t.bytes for t in tenants), files=sum(len(t.files) for t in tenants)
+            )
 
     def reset(self) -> None:
         """Forget every file of every project."""

@@ -12,6 +12,7 @@ copied, so completing an upload of N bytes holds about N bytes.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,6 +95,29 @@ class Upload:
         if self.file is not None:
             body["file"] = self.file.to_dict()
         return body
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """A pending upload as a test sees it: where it stands, not its parts' bytes."""
+
+    id: str
+    project: str
+    filename: str
+    purpose: str
+    bytes: int
+    created_at: int
+    expires_at: int
+    #: How many parts were added, and their bytes.
+    parts: int
+    received: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its API object's fields plus ``parts`` and ``received`` (the control plane's
+        ``/_mockfiles/state``), without ``project``."""
+        body = dataclasses.asdict(self)
+        del body["project"]
+        return {"object": "upload", "status": "pending", **body}
 
 
 class UploadStore:
@@ -216,20 +240,28 @@ class UploadStore:
             upload.parts.clear()
             return upload
 
-    def pending(self, project: str | None = None) -> builtins.list[dict[str, Any]]:
-        """The uploads still pending (of one project, or of all), oldest first: each as its API
-        object plus ``project``, ``parts`` (their number) and ``received`` (their bytes), taken
-        under the lock so parts arriving meanwhile cannot tear it."""
+    def pending(self, project: str | None = None) -> builtins.list[PendingUpload]:
+        """The uploads still pending (of one project, or of all), oldest first, each a
+        ``PendingUpload`` snapshot taken under the lock so parts arriving meanwhile cannot
+        tear it."""
         with self._lock:
             found = []
             for upload in self._uploads.values():
                 self._expire(upload)
                 if upload.status == "pending" and project in (None, upload.project):
-                    summary = upload.to_dict()
-                    summary.update(
-                        project=upload.project, parts=len(upload.parts), received=upload.received
+                    found.append(
+                        PendingUpload(
+                            id=upload.id,
+                            project=upload.project,
+                            filename=upload.filename,
+                            purpose=upload.purpose,
+                            bytes=upload.bytes,
+                            created_at=upload.created_at,
+                            expires_at=upload.expires_at,
+                            parts=len(upload.parts),
+                            received=upload.received,
+                        )
                     )
-                    found.append(summary)
             return found
 
     def find(self, upload_id: str) -> Upload | None:

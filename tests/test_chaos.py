@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 
 import openai
 import pytest
+from doc_examples import python_examples
 
 from mockfiles import MockFiles
 from mockfiles.faults import CHAOS_PRESETS
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = (ROOT / "README.md", ROOT / "docs" / "chaos.md")
 
 
 def outcomes(mock: MockFiles, client: openai.OpenAI, count: int) -> list[str]:
@@ -116,14 +113,6 @@ def test_chaos_labels_reach_the_report_section(pytester: pytest.Pytester) -> Non
 # -- every example of the docs, under chaos --------------------------------------------------
 
 
-def example_blocks() -> list[str]:
-    return [
-        block
-        for path in EXAMPLES
-        for block in re.findall(r"```python\n(.*?)```", path.read_text("utf-8"), re.DOTALL)
-    ]
-
-
 def chaos_run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest(
         "-p", "no:randomly", "-p", "no:cacheprovider", "-W", "error", "--mockfiles-chaos=0.3", *args
@@ -155,21 +144,20 @@ def test_every_example_passes_under_chaos_and_a_non_retrying_variant_fails_repro
     # injects; chaos itself asks for 5 ms waits. The backoff's length is not what is tested
     # here, and seven runs of it would cost seconds.
     monkeypatch.setattr(openai._base_client, "INITIAL_RETRY_DELAY", 0.001)
-    blocks = example_blocks()
-    source = "\n\n".join(blocks)
-    tests = len(re.findall(r"^(?:async )?def test_", source, re.MULTILINE))
-    assert tests >= 15, "the README and docs/chaos.md should hold the examples"
-    pytester.makepyfile(test_examples=source)
+    examples = python_examples()
+    assert examples.tests >= 15, "the docs should hold the examples"
+    pytester.makepyfile(**examples.modules)
+    pytester.makefile(".ini", pytest=examples.ini)
     for seed in (1, 2, 3, 4, 5):
-        chaos_run(pytester, f"--mockfiles-seed={seed}").assert_outcomes(passed=tests)
+        chaos_run(pytester, f"--mockfiles-seed={seed}").assert_outcomes(passed=examples.tests)
 
     # The same code without its retries (the examples that had some to lose): chaos must
     # catch it, and the seed the run prints must replay it.
-    naive = [without_retries(block) for block in blocks]
-    naive = [changed for changed, block in zip(naive, blocks, strict=True) if changed != block]
-    assert len(naive) >= 5
-    (pytester.path / "test_examples.py").unlink()
-    pytester.makepyfile(test_naive="\n\n".join(naive))
+    naive = python_examples(without_retries, changed_only=True)
+    assert naive.tests >= 5
+    for module in examples.modules:
+        (pytester.path / f"{module}.py").unlink()
+    pytester.makepyfile(**naive.modules)
     first = chaos_run(pytester, "--tb=native")
     [seed] = re.findall(r"reproduce with --mockfiles-seed=(\d+)", first.stdout.str())
     failed = first.parseoutcomes().get("failed", 0)

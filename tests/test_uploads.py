@@ -128,7 +128,7 @@ def test_parts_may_arrive_concurrently_and_each_is_stored_once(mockfiles: MockFi
     for thread in threads:
         thread.join()
     [pending] = mockfiles.uploads.pending()
-    assert pending["parts"] == 16
+    assert pending.parts == 16
     done = client.uploads.complete(upload.id, part_ids=[p for p in part_ids if p])
     assert done.file is not None
     assert mockfiles.content(done.file.id) == b"".join(pieces)

@@ -31,7 +31,7 @@ def contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     name = pytestconfig.getoption("mockfiles_target", None) or "in-process"
     try:
         if name == "live":
-            target = live(pytestconfig.getoption("mockfiles_live_url", DEFAULT_LIVE_URL))
+            target = live(pytestconfig.getoption("mockfiles_live_url", None) or DEFAULT_LIVE_URL)
             reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.write_line("\n" + plan(CHECKS, target))

@@ -239,7 +239,7 @@ def state(state: FakeState, request: Request) -> Response:
         entry["files"] += 1
         entry["bytes"] += stored.file.bytes
     for upload in state.uploads.pending():
-        entry_of(upload.pop("project"))["uploads"].append(upload)
+        entry_of(upload.project)["uploads"].append(upload.to_dict())
     for batch in batches:
         entry_of(state.batches.project_of(batch.id))["batches"].append(
             {"id": batch.id, "status": batch.status, "created_at": batch.created_at}
