@@ -15,6 +15,8 @@ from mockfiles.faults import CHAOS_PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = (ROOT / "README.md", ROOT / "docs" / "chaos.md")
+#: Docs whose recipes (the blocks that hold tests) run too; their other blocks are fragments.
+RECIPES = (ROOT / "docs" / "batches.md",)
 
 
 def outcomes(mock: MockFiles, client: openai.OpenAI, count: int) -> list[str]:
@@ -117,11 +119,12 @@ def test_chaos_labels_reach_the_report_section(pytester: pytest.Pytester) -> Non
 
 
 def example_blocks() -> list[str]:
-    return [
-        block
-        for path in EXAMPLES
-        for block in re.findall(r"```python\n(.*?)```", path.read_text("utf-8"), re.DOTALL)
-    ]
+    def blocks(path: Path) -> list[str]:
+        return re.findall(r"```python\n(.*?)```", path.read_text("utf-8"), re.DOTALL)
+
+    recipes = [block for path in RECIPES for block in blocks(path) if "def test_" in block]
+    assert len(recipes) >= 2, "docs/batches.md should hold the batch loop's recipes"
+    return [block for path in EXAMPLES for block in blocks(path)] + recipes
 
 
 def chaos_run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -158,7 +161,7 @@ def test_every_example_passes_under_chaos_and_a_non_retrying_variant_fails_repro
     blocks = example_blocks()
     source = "\n\n".join(blocks)
     tests = len(re.findall(r"^(?:async )?def test_", source, re.MULTILINE))
-    assert tests >= 15, "the README and docs/chaos.md should hold the examples"
+    assert tests >= 17, "the README, docs/chaos.md and docs/batches.md should hold the examples"
     pytester.makepyfile(test_examples=source)
     for seed in (1, 2, 3, 4, 5):
         chaos_run(pytester, f"--mockfiles-seed={seed}").assert_outcomes(passed=tests)
