@@ -90,7 +90,7 @@ def test_a_live_run_says_what_it_will_do_and_deletes_only_what_it_created(
     assert lines[0].startswith(f"mockfiles verify: {runnable} of {len(all_checks())} checks")
     assert "no tokens" in lines[2]
     skipped = [line for line in lines if line.startswith("SKIP")]
-    assert len(skipped) == len(fake_only) == 4
+    assert len(skipped) == len(fake_only) == 7
     assert all(
         re.search(r"live: needs (the fake's clock|fault|changed limits)", s) for s in skipped
     )
