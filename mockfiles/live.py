@@ -39,7 +39,17 @@ _HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "host", "content-length", "accept-encoding"}
 )
 #: Marker options that configure a fake: a test that sets one tests the fake, not the API.
-_FAKE_OPTIONS = ("now", "limits", "keys", "faults", "chaos", "organization", "project")
+_FAKE_OPTIONS = (
+    "now",
+    "limits",
+    "keys",
+    "faults",
+    "chaos",
+    "organization",
+    "project",
+    "batch_timing",
+    "batch_responder",
+)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -254,6 +264,10 @@ class LiveFiles:
     @property
     def uploads(self) -> Any:
         self._fake_only("the uploads store")
+
+    @property
+    def batches(self) -> Any:
+        self._fake_only("the batches' responders and timing")
 
     @property
     def journal(self) -> Any:

@@ -230,6 +230,15 @@ def test_reset(mockfiles):
     mockfiles.reset()
 
 
+@pytest.mark.mockfiles(batch_timing={"validating": 0})
+def test_batch_timing(mockfiles):
+    pass
+
+
+def test_batch_responders(mockfiles):
+    mockfiles.batches.respond({"fixed": "body"})
+
+
 def test_journal(mockfiles):
     mockfiles.assert_called("files.create")
 
@@ -251,10 +260,19 @@ def test_the_fixture_in_live_mode_skips_fake_only_controls_and_cleans_up(
         "-p",
         "no:randomly",
     )
-    result.assert_outcomes(passed=2, failed=1, skipped=8)
-    for what in ("the clock", "fault injection", "limits", "add_key()", "add_file()", "reset()"):
+    result.assert_outcomes(passed=2, failed=1, skipped=10)
+    for what in (
+        "the clock",
+        "fault injection",
+        "limits",
+        "add_key()",
+        "add_file()",
+        "reset()",
+        "the batches' responders and timing",
+    ):
         result.stdout.fnmatch_lines([f"*mockfiles live: {what} is a control of the fake*"])
     result.stdout.fnmatch_lines(["*the test configures the fake (now)*"])
+    result.stdout.fnmatch_lines(["*the test configures the fake (batch_timing)*"])
     only_the_foreign_file_is_left(stand_in)
     [batch] = stand_in.batches.batches()
     assert batch.status in ("cancelling", "cancelled")
