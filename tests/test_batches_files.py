@@ -288,7 +288,7 @@ def test_the_batch_docs_recipes_pass(mockfiles: MockFiles) -> None:
     docs = Path(__file__).resolve().parent.parent / "docs" / "batches.md"
     blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.DOTALL)
     recipes = [block for block in blocks if re.search(r"^def test_", block, re.MULTILINE)]
-    assert len(recipes) == 2, "the sync and the async recipe"
+    assert len(recipes) == 3, "the sync and the async recipe, the journal example"
     for recipe in recipes:
         namespace: dict[str, Any] = {}
         exec(compile(recipe, str(docs), "exec"), namespace)
