@@ -155,12 +155,15 @@ class FaultRule:
         if not all(isinstance(name, str) for name in names):
             raise InvalidRequest("'operations' must be names (text).", param="operations")
         names = [n.strip() for name in names for n in name.split(",") if n.strip()]
-        unknown = [n for n in names if n != "*" and n not in OPERATIONS]
+        unknown = [n for n in names if n != "*" and not _operations_named(n)]
         if not names or unknown:
             raise InvalidRequest(
-                f"Unknown operation(s) {unknown or names}: use '*' or some of {list(OPERATIONS)}.",
+                f"Unknown operation(s) {unknown or names}: use '*', a group ('batches.*') or "
+                f"some of {list(OPERATIONS)}.",
                 param="operations",
             )
+        if "*" not in names:
+            names = [operation for name in names for operation in _operations_named(name)]
         if action not in ACTIONS:
             raise InvalidRequest(
                 f"Unknown fault {action!r}: use one of {list(ACTIONS)}.", param="action"
@@ -400,3 +403,14 @@ def _default_seconds(action: str) -> float:
     if action == "timeout":
         return TIMEOUT_CAP_SECONDS
     return 1.0 if action in TRANSPORT_FAULTS else 0
+
+
+def _operations_named(name: str) -> tuple[str, ...]:
+    """The operations a name stands for: itself, or every operation of a group for
+    ``files.*``, ``uploads.*``, ``batches.*`` (``uploads.*`` includes ``uploads.parts.create``)."""
+    if name in OPERATIONS:
+        return (name,)
+    if name.endswith(".*") and name.count(".") == 1:
+        prefix = name[:-1]
+        return tuple(operation for operation in OPERATIONS if operation.startswith(prefix))
+    return ()

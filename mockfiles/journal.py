@@ -44,9 +44,11 @@ class Call:
     file_bytes: int | None = None
     #: The headers a test may care about, by lower-case name (see ``recording.HEADERS``).
     headers: Mapping[str, str] = field(default_factory=dict)
-    #: The file and upload the request created or touched.
+    #: The file, upload and batch the request created or touched (a batch's input file is
+    #: ``fields["input_file_id"]``, not ``file_id``: the request names it, it does not touch it).
     file_id: str | None = None
     upload_id: str | None = None
+    batch_id: str | None = None
     #: The answered error's ``code`` (``rate_limit_exceeded``...), when it has one.
     error_code: str | None = None
     #: How long a transport fault held the answer (``delay``, ``slow_body``: also counted in
@@ -193,7 +195,7 @@ def _detail(call: Call) -> str:
     for name in ("idempotency-key", "openai-project"):
         if name in call.headers:
             parts.append(f"{name}={_cut(call.headers[name], 40)}")
-    touched = [value for value in (call.upload_id, call.file_id) if value]
+    touched = [value for value in (call.upload_id, call.file_id, call.batch_id) if value]
     if touched:
         parts.append("-> " + " ".join(touched))
     if call.error_code:

@@ -2,9 +2,11 @@
 
 The ``mockfiles`` fixture then hands out ``LiveFiles`` instead of a fake: its clients, and
 ``OPENAI_BASE_URL`` for code that builds its own client, reach the real API (``--mockfiles-live-
-url``, by default https://api.openai.com/v1) through a local pass-through that notes every File
-and Upload the test creates. After the test, exactly those are deleted (or cancelled): files
-the test did not create are never touched, even in the same project. The fake-only controls
+url``, by default https://api.openai.com/v1) through a local pass-through that notes every File,
+Upload and Batch the test creates. After the test, exactly those are deleted (or cancelled;
+batches cannot be deleted: the unfinished ones are cancelled and the output and error files
+they have are deleted): what the test did not create is never touched, even in the same
+project. The fake-only controls
 (clock, faults, limits, keys, ``add_file``, ``reset``, the journal) skip the test with a reason;
 the read helpers (``files()``, ``content()``, ``usage()``) ask the real API about the test's
 own files.
@@ -24,7 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 from mockfiles.client import sdk_httpx
-from mockfiles.contract.session import Created
+from mockfiles.contract.session import Created, clean_up_batch
 from mockfiles.contract.targets import DEFAULT_LIVE_URL
 from mockfiles.store import Usage
 
@@ -37,7 +39,17 @@ _HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "host", "content-length", "accept-encoding"}
 )
 #: Marker options that configure a fake: a test that sets one tests the fake, not the API.
-_FAKE_OPTIONS = ("now", "limits", "keys", "faults", "chaos", "organization", "project")
+_FAKE_OPTIONS = (
+    "now",
+    "limits",
+    "keys",
+    "faults",
+    "chaos",
+    "organization",
+    "project",
+    "batch_timing",
+    "batch_responder",
+)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -47,7 +59,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 class PassThrough:
     """A local HTTP server that forwards every request to the live API unchanged and notes
-    the Files and Uploads its answers say were created."""
+    the Files, Uploads and Batches its answers say were created."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
@@ -204,6 +216,10 @@ class LiveFiles:
             client.close()
         created = self._pass.created
         try:
+            # Batches cannot be deleted: the unfinished ones are cancelled, and the output and
+            # error files they have are deleted before the input files.
+            for batch_id in created.batches:
+                _quietly(partial(clean_up_batch, self._absolute_request, batch_id))
             for upload_id in created.uploads:
                 _quietly(partial(self._reader.post, f"{self.upstream}/uploads/{upload_id}/cancel"))
             for file_id in created.files:
@@ -250,6 +266,10 @@ class LiveFiles:
         self._fake_only("the uploads store")
 
     @property
+    def batches(self) -> Any:
+        self._fake_only("the batches' responders and timing")
+
+    @property
     def journal(self) -> Any:
         self._fake_only("the journal")
 
@@ -270,6 +290,9 @@ class LiveFiles:
 
     def assert_called(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._fake_only("the journal (assert_called())")
+
+    def _absolute_request(self, method: str, path: str) -> Any:
+        return self._reader.request(method, f"{self.upstream}/{path}")
 
     @property
     def _reader(self) -> Any:

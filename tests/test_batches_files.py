@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import subprocess
 import urllib.error
 import urllib.request
@@ -282,19 +281,6 @@ def test_serve_refuses_a_negative_phase(capsys: pytest.CaptureFixture[str]) -> N
         main(["serve", "--batch-cancelling-seconds", "-1"])
     assert exited.value.code == 2
     assert "'cancelling' must last a whole number of seconds" in capsys.readouterr().err
-
-
-def test_the_batch_docs_recipes_pass(mockfiles: MockFiles) -> None:
-    docs = Path(__file__).resolve().parent.parent / "docs" / "batches.md"
-    blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.DOTALL)
-    recipes = [block for block in blocks if re.search(r"^def test_", block, re.MULTILINE)]
-    assert len(recipes) == 2, "the sync and the async recipe"
-    for recipe in recipes:
-        namespace: dict[str, Any] = {}
-        exec(compile(recipe, str(docs), "exec"), namespace)
-        [test] = [value for name, value in namespace.items() if name.startswith("test_")]
-        mockfiles.reset()
-        test(mockfiles)
 
 
 @pytest.mark.parametrize(

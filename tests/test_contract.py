@@ -23,7 +23,7 @@ def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def test_every_check_names_its_fact_and_source() -> None:
     checks = all_checks()
-    assert {c.group for c in checks} == {"files", "uploads"}
+    assert {c.group for c in checks} == {"files", "uploads", "batches"}
     for check in checks:
         assert check.fact, check.name
         assert check.note, check.name

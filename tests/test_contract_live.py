@@ -3,6 +3,7 @@ host (the target's URL is configurable for exactly this) and records what reache
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +17,24 @@ from mockfiles.contract.registry import KNOWN, Check
 from mockfiles.contract.targets import live
 
 KEY = "sk-live-stand-in"
+LINE = {"custom_id": "a", "method": "POST", "url": "/v1/moderations", "body": {"input": "hi"}}
+JSONL = (json.dumps(LINE) + "\n").encode()
+
+
+def batch_body(file_id: str) -> dict[str, str]:
+    return {"input_file_id": file_id, "endpoint": "/v1/moderations", "completion_window": "24h"}
+
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture
 def stand_in() -> Iterator[mockfiles.MockFiles]:
-    """The live host's stand-in: only KEY is accepted, and it holds a file no run made."""
-    with mockfiles.serve(mockfiles.MockFiles(keys={KEY: "proj_live"})) as served:
+    """The live host's stand-in: only KEY is accepted, and it holds a file no run made. Its
+    batches stay validating until its clock is moved, so a run's cancelled batches write no
+    files after the run (a real one's may: they expire after 30 days)."""
+    fake = mockfiles.MockFiles(keys={KEY: "proj_live"}, batch_timing={"validating": 3600})
+    with mockfiles.serve(fake) as served:
         with served.client() as client:
             client.files.create(file=("foreign.jsonl", b"{}\n"), purpose="batch")
         served.journal.clear()
@@ -90,7 +102,7 @@ def test_a_live_run_says_what_it_will_do_and_deletes_only_what_it_created(
     assert lines[0].startswith(f"mockfiles verify: {runnable} of {len(all_checks())} checks")
     assert "no tokens" in lines[2]
     skipped = [line for line in lines if line.startswith("SKIP")]
-    assert len(skipped) == len(fake_only) == 4
+    assert len(skipped) == len(fake_only) == 7
     assert all(
         re.search(r"live: needs (the fake's clock|fault|changed limits)", s) for s in skipped
     )
@@ -129,6 +141,44 @@ def test_ctrl_c_in_a_check_still_deletes_what_it_created(
     only_the_foreign_file_is_left(stand_in)
 
 
+def test_a_live_run_cancels_its_unfinished_batches_and_deletes_their_files(
+    stand_in: mockfiles.MockFiles, key: str
+) -> None:
+    foreign_file = stand_in.add_file(purpose="batch", content=[LINE], project="proj_live")
+    foreign = stand_in.batches.create("proj_live", "org", batch_body(foreign_file.id))
+    made: list[str] = []
+
+    def run_two_batches_then_fail(s: object) -> None:
+        sdk = s.sdk  # type: ignore[attr-defined]
+        file = sdk.files.create(file=("in.jsonl", JSONL), purpose="batch")
+        made.append(sdk.batches.create(**batch_body(file.id)).id)
+        stand_in.clock.advance(3600 + stand_in.batches.timing.total)  # it completes
+        made.append(sdk.batches.create(**batch_body(file.id)).id)  # it stays validating
+        raise AssertionError("the check failed")
+
+    failing = Check(
+        "batches.x", "batches", "x", KNOWN, "x", frozenset(), 1, 1, run_two_batches_then_fail
+    )
+    target = live(stand_in.url)
+    [result] = run_checks([failing], target)
+    target.close()
+    assert result.outcome == "failed"
+    completed, validating = made
+    assert [c.batch_id for c in stand_in.calls("batches.cancel")] == [validating]
+    done = stand_in.batches.batches("proj_live")
+    assert {b.id: b.status for b in done} == {
+        foreign.id: "completed",
+        completed: "completed",
+        validating: "cancelling",
+    }
+    output = next(b.output_file_id for b in done if b.id == completed)
+    assert output in [c.file_id for c in stand_in.calls("files.delete")]
+    assert [c.path for c in stand_in.calls() if foreign.id in c.path] == []
+    # The foreign batch's input and output files stay; the run's own are gone.
+    names = sorted(f.filename for f in stand_in.files())
+    assert names == sorted(["foreign.jsonl", foreign_file.filename, f"{foreign.id}_output.jsonl"])
+
+
 LIVE_TESTS = """
 import openai
 import pytest
@@ -140,6 +190,15 @@ def test_code_that_builds_its_own_client(mockfiles):
     assert mockfiles.content(made.id) == b"{}\\n"
     assert [f.filename for f in mockfiles.files()] == ["mine.jsonl"]
     assert (mockfiles.usage().bytes, mockfiles.usage().files) == (3, 1)
+
+
+def test_a_batch_is_cancelled_after_the_test(mockfiles):
+    client = mockfiles.client()
+    line = b'{"custom_id": "a", "method": "POST", "url": "/v1/moderations", "body": {}}\\n'
+    made = client.files.create(file=("in.jsonl", line), purpose="batch")
+    client.batches.create(
+        input_file_id=made.id, endpoint="/v1/moderations", completion_window="24h"
+    )
 
 
 def test_a_failing_test_leaves_nothing(mockfiles):
@@ -171,6 +230,15 @@ def test_reset(mockfiles):
     mockfiles.reset()
 
 
+@pytest.mark.mockfiles(batch_timing={"validating": 0})
+def test_batch_timing(mockfiles):
+    pass
+
+
+def test_batch_responders(mockfiles):
+    mockfiles.batches.respond({"fixed": "body"})
+
+
 def test_journal(mockfiles):
     mockfiles.assert_called("files.create")
 
@@ -192,11 +260,23 @@ def test_the_fixture_in_live_mode_skips_fake_only_controls_and_cleans_up(
         "-p",
         "no:randomly",
     )
-    result.assert_outcomes(passed=1, failed=1, skipped=8)
-    for what in ("the clock", "fault injection", "limits", "add_key()", "add_file()", "reset()"):
+    result.assert_outcomes(passed=2, failed=1, skipped=10)
+    for what in (
+        "the clock",
+        "fault injection",
+        "limits",
+        "add_key()",
+        "add_file()",
+        "reset()",
+        "the batches' responders and timing",
+    ):
         result.stdout.fnmatch_lines([f"*mockfiles live: {what} is a control of the fake*"])
     result.stdout.fnmatch_lines(["*the test configures the fake (now)*"])
+    result.stdout.fnmatch_lines(["*the test configures the fake (batch_timing)*"])
     only_the_foreign_file_is_left(stand_in)
+    [batch] = stand_in.batches.batches()
+    assert batch.status in ("cancelling", "cancelled")
+    assert [c.batch_id for c in stand_in.calls("batches.cancel")] == [batch.id]
 
 
 def test_the_readme_examples_run_or_skip_against_the_live_stand_in(

@@ -20,7 +20,20 @@ from mockfiles.contract.session import COMPARED_HEADER_VALUES, SDK_HEADERS, Exch
 FAILURE = "failure"
 RESOLVES = "resolves an unknown"
 #: Values that differ by nature: compared by type only.
-TIMESTAMP_KEYS = frozenset({"created_at", "expires_at"})
+TIMESTAMP_KEYS = frozenset(
+    {
+        "created_at",
+        "expires_at",
+        # A Batch's.
+        "in_progress_at",
+        "finalizing_at",
+        "completed_at",
+        "failed_at",
+        "expired_at",
+        "cancelling_at",
+        "cancelled_at",
+    }
+)
 
 
 @dataclass

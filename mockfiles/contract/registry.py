@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from mockfiles.contract.session import Session
 
 #: Modules that register checks, one per API group; importing one registers its checks.
-GROUP_MODULES = ("mockfiles.contract.files_checks", "mockfiles.contract.uploads_checks")
+GROUP_MODULES = (
+    "mockfiles.contract.files_checks",
+    "mockfiles.contract.uploads_checks",
+    "mockfiles.contract.batches_checks",
+)
 
 #: Where a known fact comes from: the README's tables of what the fake does and its errors,
 #: which are drawn from recordings of the real API, its OpenAPI description and the SDKs.

@@ -86,6 +86,16 @@ def plan(checks: list[Check], target: Target) -> str:
         "and Ctrl+C; nothing it did not create is touched",
         f"  cost: at most ~{byte_seconds} byte-seconds of file storage; no tokens, no models",
     ]
+    batches = sum(c.group == "batches" for c in runnable)
+    if batches:
+        lines[2] = (
+            f"  cost: at most ~{byte_seconds} byte-seconds of file storage; no tokens: batches "
+            "hold one /v1/moderations request each, which is free"
+        )
+        lines.append(
+            f"  {batches} batch checks: batches cannot be deleted, so each check cancels the "
+            "ones it created that are not finished and deletes their output and error files"
+        )
     skipped = len(checks) - len(runnable)
     if skipped:
         lines.append(f"  skips {skipped} checks the target cannot make (clock, faults, limits)")

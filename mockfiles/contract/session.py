@@ -40,7 +40,10 @@ SDK_HEADERS = (
 COMPARED_HEADER_VALUES = ("openai-version", "content-type", "x-should-retry")
 
 #: Ids that differ between two targets by nature; named by order of appearance instead.
-ID_PATTERN = re.compile(r"\b(?:file-[A-Za-z0-9]+|upload_[A-Za-z0-9]+|part_[A-Za-z0-9]+)\b")
+ID_PATTERN = re.compile(
+    r"\b(?:file-[A-Za-z0-9]+|upload_[A-Za-z0-9]+|part_[A-Za-z0-9]+|batch_req_[A-Za-z0-9]+"
+    r"|batch_[A-Za-z0-9]+)(?![A-Za-z0-9])"  # not \b: a file may be named batch_<id>_output
+)
 
 #: Bodies longer than this are recorded by length only (file downloads).
 _KEPT_TEXT = 4096
@@ -99,16 +102,44 @@ class Created:
 
     files: list[str] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
+    #: Batches cannot be deleted: clean-up cancels the unfinished ones and deletes their
+    #: output and error files (``clean_up_batch``).
+    batches: list[str] = field(default_factory=list)
 
     def note(self, method: str, path: str, status: int, body: Any) -> None:
         if method != "POST" or status != 200 or not isinstance(body, dict):
             return
         if path.endswith("/files") and body.get("object") == "file":
             self.files.append(str(body["id"]))
+        elif path.endswith("/batches") and body.get("object") == "batch":
+            self.batches.append(str(body["id"]))
         elif path.endswith("/uploads") and body.get("object") == "upload":
             self.uploads.append(str(body["id"]))
         elif path.endswith("/complete") and isinstance(body.get("file"), dict):
             self.files.append(str(body["file"]["id"]))
+
+
+#: Statuses a batch moves on from no more.
+FINISHED_BATCH = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+def clean_up_batch(request: Callable[[str, str], Any], batch_id: str) -> None:
+    """Cancel a batch this session created unless it is finished (or cancelling already), and
+    delete the output and error files it has by now. ``request(method, path)`` sends one
+    request relative to the API's base URL. Files a batch writes later (a real cancellation
+    takes about ten minutes) cannot be deleted now: they expire 30 days after they are written.
+    """
+    answer = request("GET", f"batches/{batch_id}")
+    if answer.status_code != 200:
+        return
+    batch = answer.json()
+    if batch.get("status") not in (*FINISHED_BATCH, "cancelling"):
+        cancelled = request("POST", f"batches/{batch_id}/cancel")
+        if cancelled.status_code == 200:
+            batch = cancelled.json()
+    for key in ("output_file_id", "error_file_id"):
+        if isinstance(batch.get(key), str):
+            request("DELETE", f"files/{batch[key]}")
 
 
 def recording_transport(inner: Any, record: Callable[[Any, Any, bytes | None], None]) -> Any:
@@ -177,7 +208,9 @@ class Clients:
 
 class Session:
     """A check's clients against one target. Use as a context manager: on the way out (also
-    on failure or Ctrl+C) every File and pending Upload it created is deleted or cancelled."""
+    on failure or Ctrl+C) every File and pending Upload it created is deleted or cancelled,
+    and every Batch it created is cancelled unless finished, its output and error files
+    deleted."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -220,9 +253,13 @@ class Session:
         return response.json()
 
     def close(self) -> None:
-        """Delete the Files and cancel the pending Uploads this session created, and nothing
-        else. Errors are swallowed (a file a check already deleted answers 404)."""
+        """Cancel the unfinished Batches this session created and delete their output and
+        error files, cancel its pending Uploads, delete its Files, and touch nothing else.
+        Errors are swallowed (a file a check already deleted answers 404)."""
         try:
+            for batch_id in self.created.batches:
+                with contextlib.suppress(Exception):  # clean-up goes on whatever one meets
+                    clean_up_batch(self._quiet.request, batch_id)
             for upload_id in self.created.uploads:
                 self._try("POST", f"uploads/{upload_id}/cancel")
             for file_id in self.created.files:

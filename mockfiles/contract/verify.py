@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--group",
         action="append",
-        choices=("files", "uploads"),
+        choices=("files", "uploads", "batches"),
         help="only these API groups (repeatable)",
     )
     parser.add_argument(

@@ -11,6 +11,7 @@ from mockfiles.batch_validation import InvalidBatchRequest
 from mockfiles.batches import LIST_LIMIT_DEFAULT
 from mockfiles.errors import UnsupportedContentType
 from mockfiles.http.bodies import json_object
+from mockfiles.http.recording import note_json
 from mockfiles.http.render import json_response
 from mockfiles.http.views import Context, View
 from mockfiles.model import parse_decimal
@@ -24,6 +25,7 @@ def create_batch(ctx: Context, request: Request, args: dict[str, str]) -> Respon
     if mimetype.lower() != "application/json":
         raise UnsupportedContentType(mimetype.lower(), "application/json")
     body: dict[str, Any] = json_object(request, MAX_JSON_BYTES)
+    note_json(request, body)
     batch = ctx.batches.create(ctx.caller.project, ctx.caller.organization, body)
     return json_response(batch.to_dict())
 

@@ -41,13 +41,14 @@ MAX_HEADER = 512
 MAX_ITEMS_TEXT = 4096
 
 #: The operations whose answer names what they created.
-_CREATING = frozenset({"files.create", "uploads.create", "uploads.complete"})
+_CREATING = frozenset({"files.create", "uploads.create", "uploads.complete", "batches.create"})
 
 _FORM_KEY = "mockfiles.journal.form"
 _FILE_KEY = "mockfiles.journal.file"
 
 _FILE_PATH = re.compile(r"^/v1/files/([^/]+)")
 _UPLOAD_PATH = re.compile(r"^/v1/uploads/([^/]+)/")
+_BATCH_PATH = re.compile(r"^/v1/batches/([^/]+)")
 
 Scalar = str | int | float | bool
 
@@ -103,19 +104,23 @@ def answer_details(
 ) -> dict[str, Any]:
     """The journal's fields about the answer: the ids touched and the error's code."""
     path = request.path
-    file_match, upload_match = _FILE_PATH.match(path), _UPLOAD_PATH.match(path)
-    file_id = cut(file_match.group(1)) if file_match else None
-    upload_id = cut(upload_match.group(1)) if upload_match else None
+    file_id, upload_id, batch_id = (
+        cut(match.group(1)) if match else None
+        for match in (_FILE_PATH.match(path), _UPLOAD_PATH.match(path), _BATCH_PATH.match(path))
+    )
     if operation in _CREATING and response.status_code == 200 and response.is_json:
         answer = json.loads(response.get_data())
         if operation == "files.create":
             file_id = answer.get("id")
+        elif operation == "batches.create":
+            batch_id = answer.get("id")
         else:
             upload_id = answer.get("id")
             file_id = (answer.get("file") or {}).get("id")
     return {
         "file_id": file_id,
         "upload_id": upload_id,
+        "batch_id": batch_id,
         "error_code": None if error is None else error.code,
     }
 
