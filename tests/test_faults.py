@@ -304,6 +304,7 @@ def test_a_truncated_download_of_a_large_file_without_bytes_streams(mockfiles: M
 
 # -- timeouts that are timeouts ----------------------------------------------------------------
 
+
 #: The socket server carries out the ``timeout`` fault (holds the answer until the client
 #: closes) once its rework lands; before that it would trickle the answer out for ten minutes.
 def test_a_timeout_rule_raises_the_sdks_timeout_error_in_process(mockfiles: MockFiles) -> None:
