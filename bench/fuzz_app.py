@@ -4,7 +4,9 @@ Not a benchmark and not a test (the storm in ``tests/test_hostile.py`` is the te
 for any answer ≥ 500, any answer that is not JSON, any error not in the API's shape, and any
 bug the fake records (``mock.bugs``). Prints each class of finding with one example and a count.
 
-    .venv/bin/python bench/fuzz_app.py [cases per route × method, default 60] [seed]
+    .venv/bin/python bench/fuzz_app.py [cases per route × method, default 60] [seed] [--token]
+
+(``--token``: the fake requires a control token, which most control requests carry.)
 """
 
 from __future__ import annotations
@@ -243,9 +245,9 @@ def is_json_answer(method: str, path: str, status: int, headers: Any) -> bool:
     return str(kind).startswith("application/json")
 
 
-def fuzz(per_route: int, seed: int) -> Counter[str]:
+def fuzz(per_route: int, seed: int, token: str | None = None) -> Counter[str]:
     rng = random.Random(seed)
-    mock = MockFiles()
+    mock = MockFiles(control_token=token)
     client = Client(mock.app)
     limits = mock.limits
     mock.add_key("sk-fuzz")
@@ -302,6 +304,8 @@ def fuzz(per_route: int, seed: int) -> Counter[str]:
                 if method == "DELETE" and rng.random() < 0.2:
                     data = odd_body(rng, good)
                 headers = odd_headers(rng)
+                if token and template.startswith("/_mockfiles/") and rng.random() < 0.8:
+                    headers["Authorization"] = rng.choice([f"Bearer {token}", f"bearer  {token} "])
                 try:
                     answer = client.open(
                         path, method=method, query_string=query, data=data, headers=headers
@@ -364,4 +368,8 @@ def fuzz(per_route: int, seed: int) -> Counter[str]:
 
 if __name__ == "__main__":
     per = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    fuzz(per, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    fuzz(
+        per,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+        "t0ken-fuzz" if "--token" in sys.argv else None,
+    )
