@@ -145,11 +145,20 @@ def _line_problem(
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
 
 
 def jsonl(lines: Iterable[Mapping[str, Any]]) -> bytes:
-    """JSON Lines: one compact object a line, each ending in a newline."""
-    return "".join(_COMPACT.encode(line) + "\n" for line in lines).encode("utf-8")
+    """JSON Lines: one compact object a line, each ending in a newline, in raw UTF-8."""
+    lines = list(lines)  # read twice when one cannot be UTF-8
+    text = "".join(_COMPACT.encode(line) + "\n" for line in lines)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate from an input line's escape (or a responder's answer): legal in a
+        # JSON string, impossible in UTF-8. Lines are then written with every non-ASCII
+        # character escaped, which is still the same JSON.
+        return "".join(_COMPACT_ASCII.encode(line) + "\n" for line in lines).encode("ascii")
 
 
 def answered_line(

@@ -66,7 +66,13 @@ NAMED_RESPONDERS: Mapping[str, Responder | None] = {"default": None, "fail": fai
 
 
 def _token(custom_id: str, length: int) -> str:
-    return hashlib.sha256(custom_id.encode()).hexdigest()[:length]
+    return hashlib.sha256(_bytes_of(custom_id)).hexdigest()[:length]
+
+
+def _bytes_of(custom_id: str) -> bytes:
+    """A custom_id's bytes to hash. ``surrogatepass``: a JSON line may hold a lone surrogate
+    escape (``"\\ud800"``), legal JSON but not UTF-8, and it must seed an answer, not fail."""
+    return custom_id.encode("utf-8", "surrogatepass")
 
 
 def _words(value: object) -> int:
@@ -137,7 +143,7 @@ def _embeddings(custom_id: str, request: Mapping[str, Any], created: int) -> dic
     count = len(inputs) if isinstance(inputs, list) and inputs else 1
     dimensions = request.get("dimensions")
     size = dimensions if isinstance(dimensions, int) and 0 < dimensions <= 4096 else 8
-    seed = hashlib.sha256(custom_id.encode()).digest()
+    seed = hashlib.sha256(_bytes_of(custom_id)).digest()
     vector = [round((seed[i % 32] - 128) / 128, 6) for i in range(size)]
     tokens = _words(inputs)
     return {

@@ -145,7 +145,7 @@ def _judge(reader: Reader, number: int, case: Hostile) -> str | None:
     first = answers[0]
     if case.statuses is not None and first.status not in case.statuses:
         return f"status {first.status}, expected one of {sorted(case.statuses)}"
-    if case.statuses is not None and case.ending == OPEN and not first.closes:
+    if case.statuses is not None and case.ending == OPEN and not case.keeps and not first.closes:
         return "a refused request whose answer does not close the connection"
     if case.keeps and case.ending == OPEN and len(answers) != case.requests + 1:
         return "the follow-up was not answered: the connection closed"

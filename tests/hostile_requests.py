@@ -26,12 +26,22 @@ HALF_CLOSE = "half-close"  # ends its sending side, then reads
 ABORT = "abort"  # closes at once, reading nothing
 STALL = "stall"  # keeps the connection open and sends nothing more
 
-#: Endpoints that read a JSON body (the control plane's clock included), and the multipart one.
+#: Endpoints that read a JSON body (the control plane's included), and the multipart ones.
+#: Never the control endpoints that could change what the storm relies on (keys, limits,
+#: faults, reset): a generated body may be a valid one.
+BATCH_TARGETS = (b"/v1/batches", b"/v1/batches/batch_hostile/cancel")
+CONTROL_TARGETS = (
+    b"/_mockfiles/clock",
+    b"/_mockfiles/files",
+    b"/_mockfiles/batches/respond",
+    b"/_mockfiles/batches/timing",
+)
 JSON_TARGETS = (
     b"/v1/uploads",
     b"/v1/uploads/upload_hostile/complete",
     b"/v1/uploads/upload_hostile/cancel",
-    b"/_mockfiles/clock",
+    *BATCH_TARGETS,
+    *CONTROL_TARGETS,
 )
 BODY_TARGETS = (*JSON_TARGETS, b"/v1/files", b"/v1/uploads/upload_hostile/parts")
 
@@ -435,11 +445,15 @@ def query_values(rng: random.Random, count: int) -> Iterator[Hostile]:
         b"limit=abc limit=0 limit=10001 limit=-1 limit= limit=1.5 limit=1e3 limit=%20 "
         b"limit=%EF%BC%91 limit=+5 limit=99999999999999999999999 limit=%00 order=asc "
         b"order=sideways order= order=%00 after=unknown after= after=%ff%fe purpose=batch "
-        b"purpose=%00 %ZZ=%ZZ = && a=b=c ; % limit=1 limit=10000 after=file-x"
+        b"purpose=%00 %ZZ=%ZZ = && a=b=c ; % limit=1 limit=10000 after=file-x limit=100 "
+        b"limit=101 limit=%2B1 limit=0x10 limit=1%00 after=batch_x after=batch_%ff "
+        b"after=%ed%a0%80 after=%F0%9F%98%80 limit=%D9%A1"
     ).split()
-    for _ in range(count):
+    for i in range(count):
         query = b"&".join(rng.choice(pieces) for _ in range(rng.randrange(1, 6)))
-        yield Hostile(family, repr(query), request(b"GET", b"/v1/files?" + query))
+        # Every other one lists batches: the same values, another parser of them.
+        path = b"/v1/batches?" if i % 2 else b"/v1/files?"
+        yield Hostile(family, repr(path + query), request(b"GET", path + query))
 
 
 def json_bodies(rng: random.Random, count: int) -> Iterator[Hostile]:
@@ -538,6 +552,7 @@ def early_disconnects(rng: random.Random, count: int) -> Iterator[Hostile]:
             chunked(b"{}"),
             length=False,
         ),
+        *disconnect_targets(),
     ]
     for i in range(count):
         wire = rng.choice(whole)
@@ -559,6 +574,34 @@ def early_disconnects(rng: random.Random, count: int) -> Iterator[Hostile]:
             )
 
 
+def disconnect_targets() -> list[bytes]:
+    """A whole request to each batch and seeding endpoint, by Content-Length and chunked, for a
+    client to break off in the middle of its body."""
+    bodies = {
+        b"/v1/batches": b'{"input_file_id": "file-x", "endpoint": "/v1/chat/completions", '
+        b'"completion_window": "24h", "metadata": {"k": "%s"}}' % (b"v" * 200),
+        b"/v1/batches/batch_x/cancel": b"{}" + b" " * 100,
+        b"/_mockfiles/files": b'{"purpose": "user_data", "filename": "d.txt", "content": "%s"}'
+        % (b"c" * 300),
+        b"/_mockfiles/batches/respond": b'{"custom_id": "d", "body": {"t": "%s"}}' % (b"t" * 200),
+        b"/_mockfiles/batches/timing": b'{"in_progress": 1, "pad": "%s"}' % (b"p" * 200),
+    }
+    wires = []
+    for target, body in bodies.items():
+        headers = (AUTH, JSON_TYPE)
+        wires.append(request(b"POST", target, headers, body))
+        wires.append(
+            request(
+                b"POST",
+                target,
+                (*headers, b"Transfer-Encoding: chunked"),
+                chunked(body[:100], body[100:]),
+                length=False,
+            )
+        )
+    return wires
+
+
 def half_sent(rng: random.Random, count: int) -> list[bytes]:
     """Requests cut off anywhere in their head or body, to be sent and then left waiting."""
     whole = request(b"POST", b"/v1/uploads", (AUTH, JSON_TYPE), b'{"purpose": "batch"}')
@@ -568,17 +611,21 @@ def half_sent(rng: random.Random, count: int) -> list[bytes]:
 def generate(victim: bytes, scale: int = 1) -> list[Hostile]:
     """Every hostile request, in a fixed order; ``victim`` is a file id that must survive.
     9,750 of them (with the 300 half-sent ones, just over ten thousand); ``scale`` multiplies."""
+    from hostile_batch_requests import batch_and_control_bodies, control_guard
+
     rng = random.Random(9_2026)
     sizes = {
-        "content-length": 1100,
-        "transfer-encoding": 1100,
-        "chunk-framing": 1500,
-        "multipart": 850,
-        "headers": 850,
+        "content-length": 1000,
+        "transfer-encoding": 1000,
+        "chunk-framing": 1300,
+        "multipart": 700,
+        "headers": 750,
         "request-line": 650,
-        "methods-and-paths": 1200,
+        "methods-and-paths": 900,
         "query-values": 650,
         "json-bodies": 1000,
+        "batch-and-control-bodies": 700,
+        "control-guard": 250,
         "pipelining": 300,
         "early-disconnect": 550,
     }
@@ -593,6 +640,8 @@ def generate(victim: bytes, scale: int = 1) -> list[Hostile]:
         *methods_and_paths(rng, n["methods-and-paths"]),
         *query_values(rng, n["query-values"]),
         *json_bodies(rng, n["json-bodies"]),
+        *batch_and_control_bodies(rng, n["batch-and-control-bodies"], victim),
+        *control_guard(rng, n["control-guard"]),
         *pipelines(rng, n["pipelining"]),
         *early_disconnects(rng, n["early-disconnect"]),
     ]
@@ -608,6 +657,8 @@ FAMILY_NAMES = [
     "methods-and-paths",
     "query-values",
     "json-bodies",
+    "batch-and-control-bodies",
+    "control-guard",
     "pipelining",
     "early-disconnect",
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import random
+import socket
+import struct
 import time
 import urllib.request
 from collections import Counter
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hostile_client import HalfSent, Served, exchange, serve_process
-from hostile_requests import FAMILY_NAMES, Hostile, generate, half_sent
+from hostile_client import HalfSent, Reader, Served, exchange, serve_process
+from hostile_requests import FAMILY_NAMES, Hostile, disconnect_targets, generate, half_sent
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 
@@ -155,6 +157,23 @@ def test_the_fake_recorded_no_bug(storm: Storm, served: Served) -> None:
     assert "Traceback" not in served.stderr.read_text()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_mockfiles/journal",
+        "/_mockfiles/state",
+        "/_mockfiles/batches/timing",
+        "/v1/batches?limit=100",
+        "/v1/files?limit=100",
+    ],
+)
+def test_every_read_still_answers_after_the_storm(storm: Storm, served: Served, path: str) -> None:
+    """What the storm left in the fake (journal entries, seeded files, batches, timings) can
+    still be written as an answer: no value got in that poisons every later read."""
+    status, body = call(served, "GET", path, Authorization="Bearer sk-hostile")
+    assert status == 200, body
+
+
 def test_threads_and_descriptors_return_to_their_baseline(storm: Storm, served: Served) -> None:
     after = settled(served, storm.baseline, within=SETTLE)
     print(f"threads, fds: baseline {storm.baseline}, after the storm {after}")
@@ -178,3 +197,38 @@ def test_300_half_sent_requests_are_all_let_go_within_the_timeout(storm: Storm) 
     assert max(latencies) <= IDLE_TIMEOUT + 2.0
     # What arrived of each request is answered: a 408, its head or body having stalled.
     assert set(answers) == {b"HTTP/1.1 408"}
+
+
+@pytest.mark.parametrize("ending", ["close", "reset", "half-close"])
+def test_a_client_leaving_mid_body_on_batch_and_control_endpoints_is_never_a_bug(
+    served: Served, ending: str
+) -> None:
+    """Each batch and seeding endpoint, its body by Content-Length and chunked, broken off at
+    three points of the body: the client closes, resets (RST), or ends its side and reads
+    (then it gets the 400 of a body that ended early). The fake records nothing of it."""
+    before = idle_baseline(served)
+    answers = []
+    for wire in disconnect_targets():
+        start = wire.index(b"\r\n\r\n") + 4
+        for cut in (start + 1, (start + len(wire)) // 2, len(wire) - 1):
+            with socket.create_connection(served.address, timeout=HANG) as sock:
+                sock.sendall(wire[:cut])
+                if ending == "reset":
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                elif ending == "half-close":
+                    sock.shutdown(socket.SHUT_WR)
+                    answer = Reader(sock).answer()
+                    answers.append((wire.split(b" ")[1], answer and answer.status))
+    settled(served, before, within=SETTLE)  # every server thread of these has ended
+    if ending == "half-close":
+        # The 400 of a body that ended early; cancel reads no body, so it may answer its 404
+        # first (unless the framing broke before the request reached it).
+        wrong = [
+            (target, status)
+            for target, status in answers
+            if status not in ({400, 404} if target.endswith(b"/cancel") else {400})
+        ]
+        assert not wrong
+    status, body = call(served, "GET", "/_mockfiles/bugs")
+    assert (status, body["data"]) == (200, [])
+    assert "Traceback" not in served.stderr.read_text()

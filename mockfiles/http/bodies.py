@@ -4,6 +4,7 @@ body can break off, which the serving layer raises out of the stream it hands th
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from werkzeug.exceptions import ClientDisconnected
@@ -72,9 +73,36 @@ def json_object(request: Request, max_bytes: int, *, empty: object = None) -> di
     if len(data) > max_bytes:
         raise InvalidRequest(f"The request body may not exceed {max_bytes} bytes.")
     try:
-        body = json.loads(data) if data else empty
+        body = _strict_json(data) if data else empty
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         raise InvalidRequest(NOT_JSON) from None
     if not isinstance(body, dict):
         raise InvalidRequest(f"{body!r} is not of type 'object'"[:200])
     return body
+
+
+def _strict_json(data: bytes) -> Any:
+    """JSON (RFC 8259) and nothing more, where Python's ``json`` reads more: bytes that are not
+    valid in their encoding (``json.loads`` decodes bytes with ``surrogatepass``, so the bytes
+    of a lone surrogate pass), ``NaN``/``Infinity``, and numbers too large for a float
+    (``1e999`` reads as infinity). Each would reach the domain and the journal as a value that
+    no answer, output file or journal can be written with. Raises ``ValueError``.
+
+    How the real API treats these is unknown; as its parser is strict JSON, the fake answers
+    them as a body that is not JSON."""
+    return json.loads(
+        data.decode(json.detect_encoding(data)),
+        parse_constant=_not_json,
+        parse_float=_finite_float,
+    )
+
+
+def _not_json(literal: str) -> Any:
+    raise ValueError(f"{literal} is not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"{literal} is out of range")
+    return value

@@ -48,7 +48,14 @@ def add_file(state: FakeState, request: Request) -> Response:
         except (binascii.Error, TypeError, ValueError):
             raise InvalidRequest('"content_base64" is not valid base64.') from None
     else:
-        data = str(text).encode("utf-8")
+        try:
+            data = str(text).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate escape ("\ud800"): legal JSON, not UTF-8
+            raise InvalidRequest(
+                '"content" holds a lone surrogate, which UTF-8 cannot store; send the bytes '
+                'as "content_base64".',
+                param="content",
+            ) from None
     allowed = {"purpose", "filename", "project", "created_at", "expires_after"}
     unknown = set(body) - allowed
     if unknown or not isinstance(body.get("purpose"), str):
