@@ -294,11 +294,13 @@ class MockFiles:
         """
         import freezegun
 
+        from mockfiles.freezing import start_without_scanning_libraries
+
         # pytest's own timing (durations, junit) keeps real time.
         kwargs.setdefault("ignore", ["_pytest.timing"])
         instant = self.clock.now() if when is None else to_epoch(when)
         freezer = freezegun.freeze_time(datetime.fromtimestamp(instant, tz=timezone.utc), **kwargs)
-        factory = freezer.start()
+        factory = start_without_scanning_libraries(freezer)
         self.clock.follow_process_time()
         self._freezers.append(freezer)
         return factory

@@ -1,0 +1,86 @@
+"""Starting freezegun without its scan of the libraries a frozen clock's callers never live in.
+
+``freezegun``'s ``start()`` walks every loaded module and reads every name in it, looking for
+names bound to the real clock (``from time import time``) to replace. With the openai SDK
+loaded that is ~1,000 modules, and reading the names of lazily importing packages imports
+hundreds more: over a second for the first ``freeze()`` of a process, measured. The test's
+code and the fake's are still scanned; only the libraries below are not.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+#: Packages whose modules ``freeze()`` does not scan for names bound to the real clock: the SDK,
+#: its HTTP stack, the fake's web layer and the test runner. Their code reads time through
+#: ``time.time()`` and ``datetime.now()`` (which freezegun patches at the source) or keeps real
+#: time on purpose (pytest's durations); none of them is where a test's frozen clock is read.
+#: Scanning them was nearly all of freezegun's start: ~1,000 modules of the SDK alone.
+UNSCANNED_PACKAGES = (
+    "openai.",
+    "pydantic.",
+    "pydantic_core.",
+    "httpx.",
+    "httpx2.",
+    "httpcore.",
+    "httpcore2.",
+    "h11.",
+    "anyio.",
+    "werkzeug.",
+    "_pytest.",
+    "pluggy.",
+    "pygments.",
+    "freezegun.",
+    "dateutil.",
+)
+
+
+def start_without_scanning_libraries(freezer: Any) -> Any:
+    """``freezer.start()``, skipping ``UNSCANNED_PACKAGES`` in its scan of ``sys.modules``.
+
+    freezegun uses its ``ignore`` prefixes twice: to skip modules in that scan, and, while
+    frozen, to give real time to any caller whose stack passes through them. Only the first is
+    wanted here (the SDK must keep reading the frozen clock, e.g. for an HTTP-date
+    ``Retry-After``), so the wider prefixes are in place for ``start()`` alone and the
+    caller's own list is put back before any frozen clock is read. On a freezegun without
+    the module-level list this relies on, the scan stays whole: slower, never different.
+    """
+    import freezegun.api
+
+    own = freezer.ignore
+    stack = getattr(freezegun.api, "ignore_lists", None)
+    if not isinstance(own, tuple) or not isinstance(stack, list):
+        return freezer.start()
+    _scan_package_roots_by_namespace(freezegun.api)
+    freezer.ignore = own + UNSCANNED_PACKAGES
+    try:
+        factory = freezer.start()
+    finally:
+        freezer.ignore = own  # stop() then restores exactly the modules start() could patch
+    if stack and stack[-1] == own + UNSCANNED_PACKAGES:
+        stack[-1] = own
+    return factory
+
+
+def _scan_package_roots_by_namespace(api: Any) -> None:
+    """Give freezegun's scan the real-clock names of each ``UNSCANNED_PACKAGES`` root module
+    (``openai``, ``anyio``, ``pydantic``...) read from its namespace.
+
+    The prefixes skip a package's submodules, not its root, and freezegun reads a module's
+    names with ``getattr`` for everything ``dir()`` lists: on these lazily importing roots that
+    imports hundreds of modules (over a second with the SDK). The namespace holds every name
+    actually bound, which is all a scan can patch. Relies on freezegun's module cache; without
+    it, freezegun scans the roots itself.
+    """
+    cache = getattr(api, "_GLOBAL_MODULES_CACHE", None)
+    module_hash = getattr(api, "_get_module_attributes_hash", None)
+    real_ids = getattr(api, "_real_time_object_ids", None)
+    if not isinstance(cache, dict) or not callable(module_hash) or real_ids is None:
+        return
+    for prefix in UNSCANNED_PACKAGES:
+        module = sys.modules.get(prefix.rstrip("."))
+        if module is None:
+            continue
+        bound = [(name, value) for name, value in vars(module).items() if id(value) in real_ids]
+        cache[module.__name__] = (module_hash(module), bound)
