@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from mockfiles import tls
 from mockfiles.facade import MockFiles
 from mockfiles.server import MockServer
 
@@ -52,6 +53,7 @@ class FixtureSession:
         self._saved_env = {name: os.environ.get(name) for name in (ENV_BASE_URL, ENV_API_KEY)}
         os.environ[ENV_BASE_URL] = mock.url
         os.environ[ENV_API_KEY] = mock.api_key
+        tls.reuse_verifying_contexts()  # user-built clients skip loading certificates again
         return mock
 
     def end_test(self, mock: MockFiles) -> None:
@@ -64,6 +66,7 @@ class FixtureSession:
             else:
                 os.environ[name] = value
         self._saved_env = {}
+        tls.stop_reusing_verifying_contexts()
         mock.close()
         mock.check()
 
