@@ -40,6 +40,12 @@ def sdk_httpx() -> ModuleType:
     raise RuntimeError("cannot tell which httpx the installed openai SDK uses")
 
 
+def in_process_transport(app: WSGIApplication, *, asynchronous: bool = False) -> Any:
+    """A transport of the SDK's httpx that hands each request to ``app`` in this process
+    (``httpx.Client(transport=...)``, or ``AsyncClient`` when ``asynchronous``)."""
+    return _in_process_transport_classes(sdk_httpx())[1 if asynchronous else 0](app)
+
+
 @functools.cache
 def _in_process_transport_classes(httpx: ModuleType) -> tuple[type[Any], type[Any]]:
     """Sync and async transports that hand requests to a WSGI app as streams, and turn the
@@ -71,7 +77,7 @@ def _in_process_transport_classes(httpx: ModuleType) -> tuple[type[Any], type[An
         async def __aiter__(self) -> AsyncIterator[bytes]:
             for ready in self._answer.prefetched:
                 yield ready
-            while True:
+            while not self._answer.complete:
                 chunk = await anyio.to_thread.run_sync(self._answer.next_chunk)
                 if chunk is None:
                     return
@@ -179,6 +185,8 @@ class _Answer:
         self._body = body
         self._iterator: Iterator[bytes] | None = iter(body)
         self.prefetched: list[bytes] = []
+        #: The whole body is in ``prefetched``.
+        self.complete = False
 
     def next_chunk(self) -> bytes | None:
         while self._iterator is not None:
@@ -196,10 +204,18 @@ class _Answer:
             yield chunk
 
     def prefetch(self, limit: int) -> None:
+        """Read a small answer whose length is declared: once that many bytes are at hand, the
+        body is complete without asking the app's iterable again (which would cost an async
+        client a second trip to a thread). Answers without a length keep streaming."""
+        declared = (v for k, v in self.headers if k.lower() == b"content-length" and v.isdigit())
+        length = next((int(v) for v in declared), None)
+        if length is None or length > limit:
+            return
         size = 0
-        while size < limit and (chunk := self.next_chunk()) is not None:
+        while size < length and (chunk := self.next_chunk()) is not None:
             self.prefetched.append(chunk)
             size += len(chunk)
+        self.complete = True
 
     def close(self) -> None:
         self._iterator = None
@@ -304,8 +320,7 @@ def _http_client_for(base_url: str | None, app: WSGIApplication, asynchronous: b
 
     factory = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
     if base_url is None:
-        in_process = _in_process_transport_classes(sdk_httpx())[1 if asynchronous else 0]
-        return factory(transport=in_process(app))
+        return factory(transport=in_process_transport(app, asynchronous=asynchronous))
     # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms).
     return factory(verify=False)
 
