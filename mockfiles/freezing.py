@@ -4,12 +4,14 @@
 names bound to the real clock (``from time import time``) to replace. With the openai SDK
 loaded that is ~1,000 modules, and reading the names of lazily importing packages imports
 hundreds more: over a second for the first ``freeze()`` of a process, measured. The test's
-code and the fake's are still scanned; only the libraries below are not.
+code and the fake's are still scanned; only the libraries below are not, and lazily importing
+modules are read through their namespace.
 """
 
 from __future__ import annotations
 
 import sys
+from types import ModuleType
 from typing import Any
 
 #: Packages whose modules ``freeze()`` does not scan for names bound to the real clock: the SDK,
@@ -33,6 +35,15 @@ UNSCANNED_PACKAGES = (
     "pygments.",
     "freezegun.",
     "dateutil.",
+    "idna.",
+    "sniffio.",
+    "truststore.",
+    "certifi.",
+    "jiter.",
+    "distro.",
+    "typing_inspection.",
+    "annotated_types.",
+    "markupsafe.",
 )
 
 
@@ -52,7 +63,7 @@ def start_without_scanning_libraries(freezer: Any) -> Any:
     stack = getattr(freezegun.api, "ignore_lists", None)
     if not isinstance(own, tuple) or not isinstance(stack, list):
         return freezer.start()
-    _scan_package_roots_by_namespace(freezegun.api)
+    _scan_lazy_modules_by_namespace(freezegun.api, own + UNSCANNED_PACKAGES)
     freezer.ignore = own + UNSCANNED_PACKAGES
     try:
         factory = freezer.start()
@@ -63,24 +74,29 @@ def start_without_scanning_libraries(freezer: Any) -> Any:
     return factory
 
 
-def _scan_package_roots_by_namespace(api: Any) -> None:
-    """Give freezegun's scan the real-clock names of each ``UNSCANNED_PACKAGES`` root module
-    (``openai``, ``anyio``, ``pydantic``...) read from its namespace.
+def _scan_lazy_modules_by_namespace(api: Any, skipped: tuple[str, ...]) -> None:
+    """Give freezegun's scan the real-clock names of every lazily importing module (one with a
+    module-level ``__getattr__``: ``openai``, ``pydantic``, ``anyio``, ``concurrent.futures``...)
+    read from its namespace.
 
-    The prefixes skip a package's submodules, not its root, and freezegun reads a module's
-    names with ``getattr`` for everything ``dir()`` lists: on these lazily importing roots that
-    imports hundreds of modules (over a second with the SDK). The namespace holds every name
-    actually bound, which is all a scan can patch. Relies on freezegun's module cache; without
-    it, freezegun scans the roots itself.
+    freezegun reads a module's names with ``getattr`` for everything ``dir()`` lists: on such
+    a module that imports what it lists, hundreds of modules with the SDK (over a second).
+    The namespace holds every name actually bound, which is all a scan can patch: a name not
+    yet imported holds nothing to patch. Relies on freezegun's module cache; without it,
+    freezegun scans these modules itself.
     """
     cache = getattr(api, "_GLOBAL_MODULES_CACHE", None)
     module_hash = getattr(api, "_get_module_attributes_hash", None)
     real_ids = getattr(api, "_real_time_object_ids", None)
     if not isinstance(cache, dict) or not callable(module_hash) or real_ids is None:
         return
-    for prefix in UNSCANNED_PACKAGES:
-        module = sys.modules.get(prefix.rstrip("."))
-        if module is None:
+    for name, module in list(sys.modules.items()):
+        if not isinstance(module, ModuleType) or name.startswith(skipped):
             continue
-        bound = [(name, value) for name, value in vars(module).items() if id(value) in real_ids]
+        namespace = vars(module)
+        if "__getattr__" not in namespace and type(module) is ModuleType:
+            continue
+        # Cached as freezegun caches a module it read itself, so it stays valid until the
+        # module's names change.
+        bound = [(key, value) for key, value in namespace.items() if id(value) in real_ids]
         cache[module.__name__] = (module_hash(module), bound)
