@@ -233,3 +233,48 @@ first = once()
 print(json.dumps({"first": first, "later": statistics.median(once() for _ in range(10))}))
 """
 )
+
+#: A conftest for the floor of the socket modes: the SDK against a threaded HTTP server (one
+#: thread per connection, as the fake's) that answers each call with a fixed valid body, doing
+#: no work. What a test pays here, any fake served on a socket pays.
+STATIC_SERVER_CONFTEST = r"""
+import json, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import pytest
+
+FILE = {"id": "file-static", "object": "file", "bytes": 5, "created_at": 0,
+        "filename": "a.txt", "purpose": "assistants", "status": "processed"}
+DELETED = {"id": "file-static", "object": "file", "deleted": True}
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self._answer(FILE)
+
+    def do_GET(self):
+        self._answer(FILE)
+
+    def do_DELETE(self):
+        self._answer(DELETED)
+
+    def log_message(self, *args):
+        pass
+
+@pytest.fixture(scope="session")
+def static_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+"""

@@ -145,10 +145,20 @@ SUITES = {
     "socket, mockfiles.client()": ("mockfiles", "client = mockfiles.client()"),
     "socket, user-built OpenAI()": ("mockfiles", "client = openai.OpenAI()"),
 }
+#: The floor of the socket modes, measured beside them (no target: it is not the fake).
+FLOOR = (
+    "floor: SDK to a static threaded server",
+    "static_server",
+    "client = openai.OpenAI(base_url=static_server, api_key='sk-x')",
+)
 
 
-def write_suite(directory: Path, tests: int, body: str, header: str = "import openai\n") -> Path:
+def write_suite(
+    directory: Path, tests: int, body: str, header: str = "import openai\n", conftest: str = ""
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
+    if conftest:
+        (directory / "conftest.py").write_text(conftest)
     lines = [header]
     for index in range(tests):
         lines.append(body.replace("NAME", f"test_{index}"))
@@ -180,6 +190,13 @@ def bench_suites(table: Table, tests: int, reps: int, workdir: Path, responses: 
         )
         for index, (name, (fixture, line)) in enumerate(SUITES.items())
     }
+    floor_name, floor_fixture, floor_line = FLOOR
+    dirs[floor_name] = write_suite(
+        workdir / "floor",
+        tests,
+        f"def NAME({floor_fixture}):\n    {floor_line}\n{roundtrip}",
+        conftest=children.STATIC_SERVER_CONFTEST,
+    )
     empty = write_suite(workdir / "empty", tests, "def NAME():\n    pass\n")
     measures = [lambda d=d: run_suite(sys.executable, d, tests) for d in dirs.values()]
     measures.append(lambda: run_suite(sys.executable, empty, tests))
@@ -208,10 +225,11 @@ def bench_suites(table: Table, tests: int, reps: int, workdir: Path, responses: 
             f"{results[-1]['seconds']:.2f} s",
         )
         table.add("per test: openai-responses, fresh client", f"{reference_ms:.1f} ms")
-    for (name, _), result in zip(SUITES.items(), results, strict=False):
+    for name, result in zip(dirs, results, strict=False):
         per_test = (result["seconds"] - empty_s) / tests * 1000
-        if reference_ms is None:
-            table.add(f"per test: {name}", f"{per_test:.1f} ms")
+        if reference_ms is None or name == floor_name:
+            ratio = "" if reference_ms is None else f" = {per_test / reference_ms:.2f}x reference"
+            table.add(f"per test: {name}", f"{per_test:.1f} ms{ratio}")
         else:
             ratio = per_test / reference_ms
             table.add(
@@ -272,6 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--tests", type=int, default=200)
+    parser.add_argument("--suite-reps", type=int, default=5, help="the suites are the noisiest")
     parser.add_argument("--size", type=int, default=256, help="upload size, MiB")
     parser.add_argument("--only", default="uploads,retrieve,suites,freeze,app")
     args = parser.parse_args()
@@ -288,7 +307,7 @@ def main() -> None:
         if "retrieve" in only:
             bench_retrieve(table, responses)
         if "suites" in only:
-            bench_suites(table, args.tests, args.reps, workdir, responses)
+            bench_suites(table, args.tests, args.suite_reps, workdir, responses)
         if "freeze" in only:
             bench_import_and_freeze(table, args.reps)
         if "app" in only:
