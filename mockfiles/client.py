@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import io
+import ssl
 import sys
 import time
 import urllib.parse
@@ -321,8 +322,21 @@ def _http_client_for(base_url: str | None, app: WSGIApplication, asynchronous: b
     factory = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
     if base_url is None:
         return factory(transport=in_process_transport(app, asynchronous=asynchronous))
-    # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms).
-    return factory(verify=False)
+    # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms), and one
+    # context for every client rather than a new one each (~0.6 ms).
+    return factory(verify=_unverified_context())
+
+
+@functools.cache
+def _unverified_context() -> ssl.SSLContext:
+    """What ``verify=False`` builds, once: never used for the fake's plain http, it only
+    spares each client building its own."""
+    from mockfiles.tls import SharedContext
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return SharedContext.adopt(context)
 
 
 def make_client(

@@ -32,19 +32,20 @@ _TRANSPORT_MODULES = ("httpx2._transports.default", "httpx._transports.default")
 _TRUST_ENV_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "SSLKEYLOGFILE")
 
 
-class SharedVerifyingContext(ssl.SSLContext):
-    """An ``ssl.SSLContext`` whose ALPN protocols belong to each caller, not to the context."""
+class SharedContext(ssl.SSLContext):
+    """An ``ssl.SSLContext`` shared by many clients, whose ALPN protocols belong to each
+    caller, not to the context."""
 
     _wrap_lock: threading.Lock
     _alpn: contextvars.ContextVar[tuple[str, ...]]
 
     @classmethod
-    def adopt(cls, context: ssl.SSLContext) -> SharedVerifyingContext:
+    def adopt(cls, context: ssl.SSLContext) -> SharedContext:
         """Turn a plain ``ssl.SSLContext`` into a shared one, keeping all its settings."""
         if type(context) is not ssl.SSLContext:
             raise TypeError(f"only a plain ssl.SSLContext can be shared, not {type(context)}")
         context.__class__ = cls
-        shared: SharedVerifyingContext = context  # type: ignore[assignment]
+        shared: SharedContext = context  # type: ignore[assignment]
         shared._wrap_lock = threading.Lock()
         shared._alpn = contextvars.ContextVar(f"mockfiles-alpn-{id(shared)}", default=())
         return shared
@@ -66,7 +67,7 @@ class SharedVerifyingContext(ssl.SSLContext):
 
 #: The shared contexts, by library function and configuration; kept for the whole process,
 #: so each costs its certificate loading once.
-_shared: dict[tuple[Any, ...], SharedVerifyingContext] = {}
+_shared: dict[tuple[Any, ...], SharedContext] = {}
 _lock = threading.Lock()
 #: The library functions replaced while reuse is on, by module.
 _originals: dict[str, Callable[..., Any]] = {}
@@ -86,7 +87,7 @@ def _reusing(original: Callable[..., Any]) -> Callable[..., Any]:
                 context = original(verify=True, cert=None, trust_env=trust_env)
                 if type(context) is not ssl.SSLContext:
                     return context  # truststore's or another kind: built per client, as before
-                shared = _shared[key] = SharedVerifyingContext.adopt(context)
+                shared = _shared[key] = SharedContext.adopt(context)
         return shared
 
     create_ssl_context.mockfiles_reusing = original  # type: ignore[attr-defined]

@@ -105,7 +105,7 @@ def test_user_built_clients_share_one_verifying_context_while_the_fixture_is_act
     first, second = openai.OpenAI(), openai.OpenAI()
     shared = ssl_context_of(first)
     assert shared is ssl_context_of(second)
-    assert isinstance(shared, tls.SharedVerifyingContext)
+    assert isinstance(shared, tls.SharedContext)
     assert shared.verify_mode == ssl.CERT_REQUIRED
     assert shared.check_hostname
     assert ssl_context_of(openai.AsyncOpenAI()) is shared
@@ -124,7 +124,7 @@ def test_a_user_built_client_still_refuses_an_untrusted_certificate(
     port, _ = tls_server
     url = f"https://127.0.0.1:{port}/v1"
     client = openai.OpenAI(base_url=url, max_retries=0)
-    assert isinstance(ssl_context_of(client), tls.SharedVerifyingContext)
+    assert isinstance(ssl_context_of(client), tls.SharedContext)
     with pytest.raises(openai.APIConnectionError) as raised:
         client.files.list()
     assert verification_failed(raised.value), raised.value
@@ -142,7 +142,7 @@ def test_an_async_user_built_client_still_refuses_an_untrusted_certificate(
         async with openai.AsyncOpenAI(
             base_url=f"https://127.0.0.1:{port}/v1", max_retries=0
         ) as client:
-            assert isinstance(ssl_context_of(client), tls.SharedVerifyingContext)
+            assert isinstance(ssl_context_of(client), tls.SharedContext)
             with pytest.raises(openai.APIConnectionError) as raised:
                 await client.files.list()
             return raised.value
@@ -154,7 +154,7 @@ def test_each_caller_offers_its_own_alpn_protocols_through_a_shared_context(
     tls_server: tuple[int, list[str | None]], certificate: Path
 ) -> None:
     port, chosen = tls_server
-    shared = tls.SharedVerifyingContext.adopt(ssl.create_default_context(cafile=certificate))
+    shared = tls.SharedContext.adopt(ssl.create_default_context(cafile=certificate))
     http2, http1 = contextvars.copy_context(), contextvars.copy_context()
     # As httpcore does: set the protocols, then connect. The HTTP/1.1 client sets its own
     # in between; on a plain shared context, the last one set would win for both.
