@@ -290,7 +290,9 @@ class MockFiles:
         so the test and the fake read the same instant. Returns freezegun's factory, so
         ``tick()`` and ``move_to()`` move both; keyword arguments go to
         ``freezegun.freeze_time`` (``tick=True`` lets time run on from there). Undone by
-        ``close()``, which the fixture calls after each test.
+        ``close()``, which the fixture calls after each test. freezegun's scan for names bound
+        to the real clock skips the SDK and its stack (``mockfiles.freezing``): their callers
+        still read the frozen clock.
         """
         import freezegun
 
