@@ -23,7 +23,8 @@ def in_process(request: pytest.FixtureRequest) -> bool:
 def test_one_injected_500_is_absorbed_by_the_sdks_retries_and_shows_in_the_journal(
     mockfiles: MockFiles, in_process: bool
 ) -> None:
-    mockfiles.faults.add("files.create", "server_error", times=1)
+    # retry-after-ms spares the SDK's own backoff (~0.45 s); the retry is what is proved.
+    mockfiles.faults.add("files.create", "server_error", times=1, retry_after_ms=1)
     client = mockfiles.client(in_process=in_process, max_retries=2)
     created = client.files.create(file=b"x", purpose="vision")
     calls = mockfiles.assert_called("files.create", times=2)

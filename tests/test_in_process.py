@@ -191,4 +191,5 @@ def test_a_slow_answer_does_not_block_the_async_clients_event_loop() -> None:
 
     ticks, data = asyncio.run(run())
     assert data == []
-    assert ticks >= 5  # 0.3 s of 10 ms sleeps: the loop ran throughout
+    # 0.3 s of 10 ms sleeps: the loop ran throughout (blocked, it would tick once at most).
+    assert ticks >= 3
