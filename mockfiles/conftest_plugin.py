@@ -87,6 +87,9 @@ class FixtureSession:
         self.server.attach(mock)
         self._saved_env = environment.snapshot()
         environment.point_at(mock.url, mock.api_key)
+        from mockfiles import tls
+
+        tls.reuse_verifying_contexts()  # user-built clients skip loading certificates again
         return mock
 
     def end_test(self, mock: MockFiles) -> None:
@@ -95,6 +98,9 @@ class FixtureSession:
             self._server.detach()
         environment.restore(self._saved_env)
         self._saved_env = {}
+        from mockfiles import tls
+
+        tls.stop_reusing_verifying_contexts()
         mock.close()
         mock.check()
 

@@ -372,15 +372,19 @@ class MockFiles:
         so the test and the fake read the same instant. Returns freezegun's factory, so
         ``tick()`` and ``move_to()`` move both; keyword arguments go to
         ``freezegun.freeze_time`` (``tick=True`` lets time run on from there). Undone by
-        ``close()``, which the fixture calls after each test.
+        ``close()``, which the fixture calls after each test. freezegun's scan for names bound
+        to the real clock skips the SDK and its stack (``mockfiles.freezing``): their callers
+        still read the frozen clock.
         """
         import freezegun
+
+        from mockfiles.freezing import start_without_scanning_libraries
 
         # pytest's own timing (durations, junit) keeps real time.
         kwargs.setdefault("ignore", ["_pytest.timing"])
         instant = self.clock.now() if when is None else to_epoch(when)
         freezer = freezegun.freeze_time(datetime.fromtimestamp(instant, tz=timezone.utc), **kwargs)
-        factory = freezer.start()
+        factory = start_without_scanning_libraries(freezer)
         self.clock.follow_process_time()
         self._freezers.append(freezer)
         return factory

@@ -252,13 +252,14 @@ def rss_kib(field: str) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
-def test_a_600_mib_upload_is_refused_without_holding_it(
-    mockfiles: MockFiles, tmp_path: Path
+@pytest.mark.mockfiles(limits={"file_bytes": 256 * MiB})
+def test_a_300_mib_upload_over_a_256_mib_limit_is_refused_without_holding_it(
+    mockfiles: MockFiles, client: openai.OpenAI, tmp_path: Path
 ) -> None:
+    # Over the socket the server runs in this process, so both paths grow this process alone.
     big = tmp_path / "big.bin"
     with big.open("wb") as handle:
-        handle.truncate(600 * MiB)  # sparse: no disk used, reads as zeros
-    client = mockfiles.client(max_retries=0)  # over the socket, the server in this process
+        handle.truncate(300 * MiB)  # sparse: no disk used, reads as zeros
     client.files.list()  # warm the connection and the code paths first
     before = rss_kib("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current size
@@ -267,5 +268,6 @@ def test_a_600_mib_upload_is_refused_without_holding_it(
     growth_mib = (rss_kib("VmHWM") - before) / 1024
     assert message_of(raised) == TOO_LARGE
     print(f"peak growth {growth_mib:.1f} MiB")
+    # Holding the body, even once, would grow the process by 300 MiB.
     assert growth_mib < 64, f"the process grew by {growth_mib:.0f} MiB"
     assert mockfiles.files() == []
