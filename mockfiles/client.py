@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from mockfiles.chaos_retry import retrying_chaos
 from mockfiles.http.app import TransportFault
 
 if TYPE_CHECKING:
@@ -317,16 +318,26 @@ def _as_if_over_a_socket(httpx: ModuleType, request: Any, fault: TransportFault)
     )
 
 
-def _http_client_for(base_url: str | None, app: WSGIApplication, asynchronous: bool) -> Any:
-    """The SDK's default HTTP client, in-process into ``app`` when ``base_url`` is ``None``."""
+def _http_client_for(
+    base_url: str | None, app: WSGIApplication, asynchronous: bool, retry_chaos: bool
+) -> Any:
+    """The SDK's default HTTP client, in-process into ``app`` when ``base_url`` is ``None``;
+    with ``retry_chaos``, one that re-sends the requests chaos failed (``chaos_retry``)."""
     import openai
 
     factory = openai.DefaultAsyncHttpxClient if asynchronous else openai.DefaultHttpxClient
     if base_url is None:
-        return factory(transport=in_process_transport(app, asynchronous=asynchronous))
-    # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms), and one
-    # context for every client rather than a new one each (~0.6 ms).
-    return factory(verify=_unverified_context())
+        client = factory(transport=in_process_transport(app, asynchronous=asynchronous))
+    else:
+        # Plain HTTP to loopback: no certificates to load (loading them costs ~40 ms), and one
+        # context for every client rather than a new one each (~0.6 ms).
+        client = factory(verify=_unverified_context())
+    if retry_chaos:
+        # The client's own transport, wrapped where it stands: its pool keeps the SDK's limits.
+        client._transport = retrying_chaos(
+            sdk_httpx(), client._transport, asynchronous=asynchronous
+        )
+    return client
 
 
 @functools.cache
@@ -347,6 +358,7 @@ def make_client(
     app: WSGIApplication,
     api_key: str,
     strict: bool,
+    retry_chaos: bool = False,
     **kwargs: Any,
 ) -> OpenAI:
     """A sync client: over a socket to ``base_url``, or in-process into ``app`` when
@@ -354,7 +366,7 @@ def make_client(
     import openai
 
     if "http_client" not in kwargs:
-        kwargs["http_client"] = _http_client_for(base_url, app, asynchronous=False)
+        kwargs["http_client"] = _http_client_for(base_url, app, False, retry_chaos)
     return openai.OpenAI(
         api_key=api_key,
         base_url=base_url or IN_PROCESS_BASE_URL,
@@ -369,13 +381,14 @@ def make_async_client(
     app: WSGIApplication,
     api_key: str,
     strict: bool,
+    retry_chaos: bool = False,
     **kwargs: Any,
 ) -> AsyncOpenAI:
     """The async twin of ``make_client``."""
     import openai
 
     if "http_client" not in kwargs:
-        kwargs["http_client"] = _http_client_for(base_url, app, asynchronous=True)
+        kwargs["http_client"] = _http_client_for(base_url, app, True, retry_chaos)
     return openai.AsyncOpenAI(
         api_key=api_key,
         base_url=base_url or IN_PROCESS_BASE_URL,

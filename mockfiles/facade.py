@@ -188,12 +188,13 @@ class MockFiles:
 
         Over the socket when the fake is served, in-process otherwise (or when ``in_process``
         says so). ``strict`` turns on the SDK's strict response validation, so any answer the
-        SDK's models would not accept fails loudly. ``max_retries`` is 0 unless asked for: the
-        SDK's default of 2 would silently absorb an injected fault, so a test sees every fault
-        unless it opts in to retries. Under chaos it is the SDK's 2 instead, so that chaos
-        fails no correct code; a test that must see a fault unretried passes
-        ``max_retries=0`` itself. Other keyword arguments go to ``openai.OpenAI``
-        (``timeout``, ``organization``, ``project``, ...).
+        SDK's models would not accept fails loudly. Unless ``max_retries`` is given, the client
+        never retries a fault the test injects (the SDK's default of 2 would silently absorb
+        it), and re-sends only the requests chaos failed, below the SDK (``chaos_retry``): a
+        test's own rules behave exactly as without chaos, and chaos never fails the test's own
+        steps. With ``max_retries=N``, the SDK retries as it would against the real API, chaos
+        included. Other keyword arguments go to ``openai.OpenAI`` (``timeout``,
+        ``organization``, ``project``, ...).
         """
         from mockfiles.client import make_client
 
@@ -202,7 +203,8 @@ class MockFiles:
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
-            max_retries=self._retries(max_retries),
+            max_retries=0 if max_retries is None else max_retries,
+            retry_chaos=max_retries is None and "http_client" not in kwargs,
             **kwargs,
         )
         self._clients.append(client)
@@ -228,7 +230,8 @@ class MockFiles:
             app=self.app,
             api_key=kwargs.pop("api_key", self.api_key),
             strict=strict,
-            max_retries=self._retries(max_retries),
+            max_retries=0 if max_retries is None else max_retries,
+            retry_chaos=max_retries is None and "http_client" not in kwargs,
             **kwargs,
         )
 
@@ -397,12 +400,6 @@ class MockFiles:
         self.state.reset()
 
     # -- internals -----------------------------------------------------------------------
-
-    def _retries(self, asked: int | None) -> int:
-        """The SDK's default of 2 under chaos, else none, unless the test asked."""
-        if asked is not None:
-            return asked
-        return 2 if self.faults.chaos else 0
 
     def _base_url_for(self, in_process: bool | None) -> str | None:
         if in_process or (in_process is None and self._server is None):

@@ -90,6 +90,10 @@ CHAOS_RETRY_AFTER_MS = 5
 #: The journal's label of a fault chaos drew: ``chaos:rate_limit`` and so on.
 CHAOS_LABEL = "chaos:"
 
+#: The header that marks an answer chaos drew (its value: the preset). The real API never
+#: sends it; the SDKs ignore it; the clients ``MockFiles.client()`` hands out read it.
+CHAOS_HEADER = "x-mockfiles-chaos"
+
 ACTIONS = (*HTTP_PRESETS, "error", *TRANSPORT_FAULTS, "chaos")
 
 
@@ -257,6 +261,9 @@ class FaultRule:
             return Fault(self.action, transport=self.action, seconds=self.seconds)
         name = rng.choice(CHAOS_PRESETS) if self.is_chaos else self.action
         headers = self._headers(chaos=self.is_chaos)
+        if self.is_chaos:
+            # Says chaos drew this answer, so the fixture's clients can retry chaos alone.
+            headers[CHAOS_HEADER] = name
         if name == "error":
             assert self.status is not None
             return Fault(
@@ -321,12 +328,6 @@ class FaultPlan:
         self._rules: list[FaultRule] = []
         #: (operation, project, key) whose last request chaos failed: their next is spared.
         self._chaos_failed: set[tuple[str, str, str]] = set()
-
-    @property
-    def chaos(self) -> bool:
-        """Whether a chaos rule is in the plan (then ``client()`` retries by default)."""
-        with self._lock:
-            return any(rule.is_chaos for rule in self._rules)
 
     @property
     def rules(self) -> list[FaultRule]:

@@ -87,6 +87,43 @@ def test_the_fixtures_clients_retry_under_chaos_unless_told(
     assert len(mockfiles.calls(include_chaos=True)) == 5
 
 
+@pytest.mark.parametrize("in_process", [False, True], ids=["socket", "in-process"])
+@pytest.mark.mockfiles(chaos=1.0)
+def test_under_chaos_the_fixtures_clients_still_meet_every_fault_the_test_injects(
+    mockfiles: MockFiles, in_process: bool
+) -> None:
+    mockfiles.faults.add("files.create", "server_error", times=3)
+    mockfiles.faults.add("files.list", "reset", times=1)
+    client = mockfiles.client(in_process=in_process)
+    for _ in range(3):  # each one seen, none retried away
+        with pytest.raises(openai.InternalServerError):
+            client.files.create(file=b"x", purpose="vision")
+    with pytest.raises(openai.APIConnectionError):
+        client.files.list()
+    client.files.create(file=b"x", purpose="vision")  # the rule is spent: now it works
+    assert [c.status for c in mockfiles.calls("files.create")] == [500, 500, 500, 200]
+    assert [c.fault for c in mockfiles.calls("files.list")] == ["reset"]
+    # Chaos owned none of these requests: the rules matched them all.
+    assert not any(call.is_chaos for call in mockfiles.calls(include_chaos=True))
+
+
+@pytest.mark.mockfiles(chaos=1.0)
+def test_chaos_answers_say_so_and_a_resent_request_counts_as_the_next_attempt(
+    mockfiles: MockFiles,
+) -> None:
+    mockfiles.client().files.list()
+    failed, resent = mockfiles.calls("files.list", include_chaos=True)
+    assert (failed.is_chaos, failed.attempt, resent.is_chaos, resent.attempt) == (
+        True,
+        1,
+        False,
+        2,
+    )
+    with pytest.raises(openai.APIStatusError) as raised:
+        mockfiles.client(max_retries=0).files.list()
+    assert raised.value.response.headers["x-mockfiles-chaos"] in CHAOS_PRESETS
+
+
 def test_without_chaos_the_fixtures_clients_do_not_retry(mockfiles: MockFiles) -> None:
     mockfiles.faults.add("files.list", "server_error", times=1)
     with pytest.raises(openai.InternalServerError):
