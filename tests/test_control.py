@@ -120,3 +120,15 @@ def test_keys_must_be_text_that_fits_in_a_header(mockfiles: MockFiles, body: obj
     assert answer.status_code == 400
     assert mockfiles.keys.grants() == {}
     assert mockfiles.bugs == []
+
+
+def test_usage_without_a_project_counts_every_project_as_the_facade_does() -> None:
+    mock = MockFiles()
+    mock.add_file(purpose="vision", size=3)
+    mock.add_file(purpose="vision", size=4, project="proj_other")
+    client = Client(mock.app)
+    every = client.get("/_mockfiles/usage").get_json()
+    one = client.get("/_mockfiles/usage?project=proj_other").get_json()
+    assert every == {"project": None, "bytes": 7, "files": 2}
+    assert (mock.usage().bytes, mock.usage().files) == (7, 2)
+    assert one == {"project": "proj_other", "bytes": 4, "files": 1}

@@ -14,7 +14,8 @@ POSTs only, and a bearer token when the fake was given one.
   (``{"file_bytes": 1000}``) changes those and answers them all.
 - ``GET /_mockfiles/keys`` lists the registered keys, masked as the real API masks them;
   ``POST`` with ``{"key", "project", "organization"}`` (the last two optional) registers one.
-- ``GET /_mockfiles/usage?project=P`` answers ``{"project", "bytes", "files"}``.
+- ``GET /_mockfiles/usage?project=P`` answers ``{"project", "bytes", "files"}`` of project
+  ``P``; without ``project``, of every project (``"project": null``), as ``usage()`` does.
 - ``GET /_mockfiles/faults`` lists the fault rules with their counters; ``POST`` adds one, as
   ``{"spec": "files.create:rate_limit:times=2"}`` or as ``FaultPlan.add``'s arguments
   (``{"operations": "files.create", "action": "rate_limit", "times": 2}``); ``DELETE`` clears
@@ -195,7 +196,8 @@ def add_key(state: FakeState, request: Request) -> Response:
 
 
 def usage(state: FakeState, request: Request) -> Response:
-    project = request.args.get("project") or state.project
+    # As the facade's usage(): one project when named, every project when not.
+    project = request.args.get("project") or None
     used = state.usage(project)
     return json_response({"project": project, "bytes": used.bytes, "files": used.files})
 
