@@ -1,4 +1,4 @@
-"""mockfiles: a faithful in-memory fake of OpenAI's Files API, for tests.
+"""mockfiles: a faithful in-memory fake of OpenAI's Files API (with Uploads and Batches), for tests.
 
 Use the ``mockfiles`` pytest fixture, ``mockfiles.serve()`` in any Python code, or the
 ``mockfiles serve`` command for clients in other languages.

@@ -37,7 +37,8 @@ def verify(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mockfiles", description="A faithful in-memory fake of OpenAI's Files API."
+        prog="mockfiles",
+        description="A faithful in-memory fake of OpenAI's Files, Uploads and Batches APIs.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser(
@@ -184,7 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.start()
     server.attach(mock)
     print(server.base_url, flush=True)
-    print(f"mockfiles: serving the Files API (seed {mock.seed}); Ctrl+C stops", file=sys.stderr)
+    print(
+        f"mockfiles: serving the Files, Uploads and Batches APIs (seed {mock.seed}); Ctrl+C stops",
+        file=sys.stderr,
+    )
     try:
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not stop.wait(0.5):

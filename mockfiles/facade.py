@@ -1,4 +1,5 @@
-"""``MockFiles``: one fake Files API — its state, its clock, its HTTP app and its clients."""
+"""``MockFiles``: one fake of the Files API (with Uploads and Batches): its state, its clock,
+its HTTP app and its clients."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class FakeBugError(AssertionError):
 
 
 class MockFiles:
-    """A fake of OpenAI's Files API.
+    """A fake of OpenAI's Files API, with its Uploads and Batches APIs.
 
     Keyword arguments (also accepted by ``@pytest.mark.mockfiles(...)``):
 
