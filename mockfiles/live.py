@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
@@ -28,6 +29,7 @@ from werkzeug.wrappers import Request
 from mockfiles.client import sdk_httpx
 from mockfiles.contract.session import Created, clean_up_batch
 from mockfiles.contract.targets import DEFAULT_LIVE_URL
+from mockfiles.guard import GUARD
 from mockfiles.store import Usage
 
 if TYPE_CHECKING:
@@ -330,6 +332,10 @@ def live_fixture(request: Any, options: Mapping[str, Any]) -> Iterator[Any]:
     live = LiveFiles(upstream, key, pytest.skip)
     saved = os.environ.get("OPENAI_BASE_URL")
     os.environ["OPENAI_BASE_URL"] = live.url
+    # The pass-through and its upstream are the fake's own traffic: respx lets them through,
+    # as it does a served fake's.
+    own = {_host_port(live.url), _host_port(upstream)}
+    GUARD.fakes.update(own)
     try:
         yield live
     finally:
@@ -337,4 +343,13 @@ def live_fixture(request: Any, options: Mapping[str, Any]) -> Iterator[Any]:
             os.environ.pop("OPENAI_BASE_URL", None)
         else:
             os.environ["OPENAI_BASE_URL"] = saved
-        live.close()
+        try:
+            live.close()  # its clean-up is the fake's own traffic too
+        finally:
+            GUARD.fakes.difference_update(own)
+
+
+def _host_port(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
