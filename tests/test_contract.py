@@ -13,7 +13,7 @@ import mockfiles
 from mockfiles.cli import main
 from mockfiles.contract import all_checks, run_checks
 from mockfiles.contract.registry import CHOSEN, KNOWN
-from mockfiles.contract.targets import in_process, socket
+from mockfiles.contract.targets import VALIDATING_SECONDS, in_process, socket
 
 
 def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -73,12 +73,17 @@ def test_pytest_runs_the_shipped_suite_by_package_name(pytester: pytest.Pytester
 
 def test_a_failing_check_says_which_fact_broke() -> None:
     # A fake whose downloads fail: the check that reads content must fail, naming its fact.
-    broken = mockfiles.MockFiles(faults=["files.content:server_error"])
+    broken = mockfiles.MockFiles(batch_timing=SLOW, faults=["files.content:server_error"])
     checks = [c for c in all_checks() if c.name.endswith("give_back_the_file")]
     with mockfiles.serve(broken) as served, socket(served.url) as target:
         [result] = run_checks(checks, target)
     assert result.outcome == "failed"
     assert "InternalServerError" in result.reason
+
+
+#: The contract's own fakes validate a batch this long (see ``targets.VALIDATING_SECONDS``):
+#: a fake to compare them with must too.
+SLOW = {"validating": VALIDATING_SECONDS}
 
 
 def diff_against(
@@ -93,7 +98,7 @@ def diff_against(
 def test_the_diff_of_the_fake_against_itself_is_empty(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, out, saved = diff_against(capsys, tmp_path, mockfiles.MockFiles())
+    code, out, saved = diff_against(capsys, tmp_path, mockfiles.MockFiles(batch_timing=SLOW))
     assert (code, saved["differences"]) == (0, []), out
     assert len(saved["checks"]) == len(all_checks())
     # Both sides passed every check: the whole contract holds over a socket too.
@@ -106,7 +111,7 @@ def test_the_diff_lists_exactly_an_injected_difference_as_a_failure(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # The first download answers 500: the third exchange of the check that reads content.
-    other = mockfiles.MockFiles(faults=["files.content:server_error:times=1"])
+    other = mockfiles.MockFiles(batch_timing=SLOW, faults=["files.content:server_error:times=1"])
     code, out, saved = diff_against(capsys, tmp_path, other)
     assert code == 1, out
     where = {(d["check"], d["exchange"], d["request"]) for d in saved["differences"]}
@@ -132,7 +137,7 @@ def test_a_difference_in_a_chosen_behaviour_resolves_an_unknown(
     }
     check = "files.an_unknown_cursor_answers_an_empty_page"
     code, out, saved = diff_against(
-        capsys, tmp_path, mockfiles.MockFiles(faults=[refusal]), "--check", check
+        capsys, tmp_path, mockfiles.MockFiles(batch_timing=SLOW, faults=[refusal]), "--check", check
     )
     assert code == 0, out  # an unknown settled is no failure
     assert {(d["check"], d["exchange"], d["kind"]) for d in saved["differences"]} == {

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 DEFAULT_LIVE_URL = "https://api.openai.com/v1"
 #: The capabilities of the fake's control plane a check may need.
 CONTROLS = frozenset({"clock", "faults", "limits"})
+
+#: How long the contract's own fakes keep a batch validating, in seconds of their clock. The
+#: real API takes about a second; a check that creates a batch and acts on it while it is
+#: validating must not race a loaded machine's second, and a check that needs a later status
+#: moves the fake's clock by the fake's own timing.
+VALIDATING_SECONDS = 60
 TARGET_NAMES = ("in-process", "socket", "live")
 
 
@@ -70,6 +76,7 @@ def in_process(**options: Any) -> Iterator[Target]:
     from mockfiles.client import _in_process_transport_classes
     from mockfiles.facade import MockFiles
 
+    options.setdefault("batch_timing", {"validating": VALIDATING_SECONDS})
     mock = MockFiles(**options)
     transport_class = _in_process_transport_classes(sdk_httpx())[0]
     target = Target(
@@ -98,6 +105,8 @@ def socket(url: str | None = None, serve_args: tuple[str, ...] = ()) -> Iterator
         finally:
             target.close()
         return
+    if not any(arg.startswith("--batch-validating-seconds") for arg in serve_args):
+        serve_args = (*serve_args, f"--batch-validating-seconds={VALIDATING_SECONDS}")
     command = [sys.executable, "-m", "mockfiles", "serve", *serve_args]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
