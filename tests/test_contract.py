@@ -39,6 +39,20 @@ def test_the_contract_passes_in_process() -> None:
     assert [(r.check.name, r.outcome, r.reason) for r in results if r.outcome != "passed"] == []
 
 
+def test_the_shells_organization_and_project_do_not_split_the_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The SDK would send these as OpenAI-Project / OpenAI-Organization while the raw client
+    # sends none: files made through one would be missing for the other.
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-from-the-shell")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_from_the_shell")
+    checks = [c for c in all_checks() if c.name.endswith(("is_gone", "pages_by_cursor"))]
+    assert len(checks) == 2
+    with in_process() as target:
+        results = run_checks(checks, target)
+    assert [(r.check.name, r.outcome, r.reason) for r in results if r.outcome != "passed"] == []
+
+
 def test_verify_over_a_socket_starts_a_fresh_server_and_passes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
