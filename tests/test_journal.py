@@ -105,9 +105,7 @@ def test_attempts_a_fault_answered_record_what_was_sent_too(
     client = mockfiles.client(in_process=in_process, max_retries=1)
     made = client.files.create(file=("in.jsonl", b"{}\n"), purpose="batch")
     client.uploads.create(bytes=4, filename="a.txt", mime_type="text/plain", purpose="user_data")
-    client.batches.create(
-        input_file_id=made.id, endpoint="/v1/embeddings", completion_window="24h"
-    )
+    client.batches.create(input_file_id=made.id, endpoint="/v1/embeddings", completion_window="24h")
     created = mockfiles.assert_called("files.create", purpose="batch", times=2)
     assert [(c.status, c.filename, c.file_bytes) for c in created] == [
         (429, "in.jsonl", 3),
