@@ -147,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         key, _, rest = spec.partition(":")
         project, _, organization = rest.partition(":")
         keys[key] = {"project": project or args.project, "organization": organization}
+    if not 0 <= args.chaos <= 1:
+        parser.error(f"--chaos must be a number from 0 to 1, not {args.chaos}")
     try:
         mock = MockFiles(
             seed=args.seed,
@@ -174,15 +176,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(warning, file=sys.stderr, flush=True)
     if args.timeout is not None and not args.timeout > 0:
         parser.error("--timeout must be a positive number of seconds")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be from 0 to 65535, not {args.port}")
     server = MockServer(host=args.host, port=args.port, timeout=args.timeout)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    try:
+        server.start()
+    except OSError as error:  # a port in use, a host that does not resolve
+        parser.error(f"cannot listen on {args.host} port {args.port}: {error}")
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    server.start()
     server.attach(mock)
     print(server.base_url, flush=True)
     print(

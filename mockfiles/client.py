@@ -17,7 +17,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mockfiles.chaos_retry import retrying_chaos
 from mockfiles.http.app import TransportFault
@@ -367,11 +367,14 @@ def make_client(
 
     if "http_client" not in kwargs:
         kwargs["http_client"] = _http_client_for(base_url, app, False, retry_chaos)
-    return openai.OpenAI(
-        api_key=api_key,
-        base_url=base_url or IN_PROCESS_BASE_URL,
-        _strict_response_validation=strict,
-        **kwargs,
+    return _scoped_as_given(
+        openai.OpenAI(
+            api_key=api_key,
+            base_url=base_url or IN_PROCESS_BASE_URL,
+            _strict_response_validation=strict,
+            **kwargs,
+        ),
+        kwargs,
     )
 
 
@@ -389,9 +392,27 @@ def make_async_client(
 
     if "http_client" not in kwargs:
         kwargs["http_client"] = _http_client_for(base_url, app, True, retry_chaos)
-    return openai.AsyncOpenAI(
-        api_key=api_key,
-        base_url=base_url or IN_PROCESS_BASE_URL,
-        _strict_response_validation=strict,
-        **kwargs,
+    return _scoped_as_given(
+        openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url or IN_PROCESS_BASE_URL,
+            _strict_response_validation=strict,
+            **kwargs,
+        ),
+        kwargs,
     )
+
+
+_Client = TypeVar("_Client", "OpenAI", "AsyncOpenAI")
+
+
+def _scoped_as_given(client: _Client, kwargs: dict[str, Any]) -> _Client:
+    """The client, sending an organization or project only when the caller named one. The SDK
+    takes ``OPENAI_ORG_ID`` / ``OPENAI_PROJECT_ID`` from the environment otherwise: outside
+    the fixture (which clears them) a shell's values would send the fake's key to a foreign
+    organization (401) or act in a project the test never named."""
+    if kwargs.get("organization") is None:
+        client.organization = None
+    if kwargs.get("project") is None:
+        client.project = None
+    return client

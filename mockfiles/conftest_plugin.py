@@ -349,9 +349,12 @@ def mockfiles(request: pytest.FixtureRequest, mockfiles_server: MockServer) -> I
         session.end_test(mock)
         # A test that failed already has its reason; its unfired rules would only add noise.
         if mock.strict_faults and not request.node.stash.get(_FAILED_KEY, False):
+            unfired = None
             try:
                 mock.faults.assert_all_fired()
-            except AssertionError as unfired:
+            except AssertionError as error:
+                unfired = str(error)
+            if unfired is not None:  # failed outside the except: no chained traceback
                 pytest.fail(f"strict_faults: {unfired}", pytrace=False)
         return
     pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback

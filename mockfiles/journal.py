@@ -62,9 +62,13 @@ class Call:
 
     def get(self, name: str) -> Any:
         """A filter's value: the call's own field, else a form or JSON field, else a query
-        parameter, else a header (``idempotency_key`` finds ``Idempotency-Key``)."""
+        parameter, else a header (``idempotency_key`` finds ``Idempotency-Key``). An own
+        field that is unset gives way to a sent field of that name: ``filename=`` finds the
+        file part's name, or ``uploads.create``'s JSON ``filename``."""
         if name in _OWN_FIELDS:
-            return getattr(self, name)
+            own = getattr(self, name)
+            if own is not None or name not in self.fields:
+                return own
         for source in (self.fields, self.query):
             if name in source:
                 return source[name]

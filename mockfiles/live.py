@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 _HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "host", "content-length", "accept-encoding"}
 )
+#: The request headers that say whom a request acts for. Reads and clean-up of what a request
+#: created present the same ones: a File made in the project ``OPENAI_PROJECT_ID`` (or
+#: ``project=``) names is not found in the key's default project.
+_SCOPE_HEADERS = frozenset({"authorization", "openai-organization", "openai-project"})
 #: Marker options that configure a fake: a test that sets one tests the fake, not the API.
 _FAKE_OPTIONS = (
     "now",
@@ -66,6 +70,9 @@ class PassThrough:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.created = Created()
+        #: The scope headers of the request that created each id (see ``_SCOPE_HEADERS``).
+        self.scopes: dict[str, dict[str, str]] = {}
+        self._noting = threading.Lock()
         self._client_made: Any = None
         self._server = make_server(
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
@@ -107,7 +114,7 @@ class PassThrough:
         content = answer.content
         if answer.headers.get("content-type", "").startswith("application/json"):
             with contextlib.suppress(ValueError):  # not JSON after all: nothing created
-                self.created.note(request.method, path, answer.status_code, json.loads(content))
+                self._note(request, path, answer.status_code, json.loads(content))
         headers = [
             (k, v)
             for k, v in answer.headers.multi_items()
@@ -115,6 +122,16 @@ class PassThrough:
         ]
         start_response(f"{answer.status_code} {answer.reason_phrase}", headers)
         return [content]
+
+    def _note(self, request: Request, path: str, status: int, body: Any) -> None:
+        scope = {k: v for k, v in request.headers.items() if k.lower() in _SCOPE_HEADERS}
+        created = self.created
+        with self._noting:
+            known = {*created.files, *created.uploads, *created.batches}
+            created.note(request.method, path, status, body)
+            for made in (*created.files, *created.uploads, *created.batches):
+                if made not in known:
+                    self.scopes[made] = scope
 
 
 class LiveFiles:
@@ -181,7 +198,7 @@ class LiveFiles:
         client = self._reader
         found = []
         for file_id in self._pass.created.files:
-            answer = client.get(f"{self.upstream}/files/{file_id}")
+            answer = client.get(f"{self.upstream}/files/{file_id}", headers=self._scope(file_id))
             if answer.status_code == 200:
                 found.append(answer.json())
         import openai.types
@@ -189,7 +206,9 @@ class LiveFiles:
         return [openai.types.FileObject.construct(**data) for data in found]
 
     def content(self, file_id: str) -> bytes:
-        answer = self._reader.get(f"{self.upstream}/files/{file_id}/content")
+        answer = self._reader.get(
+            f"{self.upstream}/files/{file_id}/content", headers=self._scope(file_id)
+        )
         if answer.status_code == 400 and "Not allowed to download" in answer.text:
             self._skip(f"mockfiles live: the live API does not hand back this file: {answer.text}")
         if answer.status_code != 200:
@@ -221,11 +240,14 @@ class LiveFiles:
             # Batches cannot be deleted: the unfinished ones are cancelled, and the output and
             # error files they have are deleted before the input files.
             for batch_id in created.batches:
-                _quietly(partial(clean_up_batch, self._absolute_request, batch_id))
+                request = partial(self._absolute_request, headers=self._scope(batch_id))
+                _quietly(partial(clean_up_batch, request, batch_id))
             for upload_id in created.uploads:
-                _quietly(partial(self._reader.post, f"{self.upstream}/uploads/{upload_id}/cancel"))
+                cancel = f"{self.upstream}/uploads/{upload_id}/cancel"
+                _quietly(partial(self._reader.post, cancel, headers=self._scope(upload_id)))
             for file_id in created.files:
-                _quietly(partial(self._reader.delete, f"{self.upstream}/files/{file_id}"))
+                delete = f"{self.upstream}/files/{file_id}"
+                _quietly(partial(self._reader.delete, delete, headers=self._scope(file_id)))
         finally:
             if self._reader_made is not None:
                 self._reader_made.close()
@@ -293,8 +315,14 @@ class LiveFiles:
     def assert_called(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._fake_only("the journal (assert_called())")
 
-    def _absolute_request(self, method: str, path: str) -> Any:
-        return self._reader.request(method, f"{self.upstream}/{path}")
+    def _absolute_request(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        return self._reader.request(method, f"{self.upstream}/{path}", headers=headers)
+
+    def _scope(self, made_id: str) -> dict[str, str]:
+        """The key, organization and project the request that created ``made_id`` sent."""
+        return self._pass.scopes.get(made_id, {})
 
     @property
     def _reader(self) -> Any:

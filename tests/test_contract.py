@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket as socket_module
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,45 @@ def test_the_contract_passes_in_process() -> None:
     with in_process() as target:
         results = run_checks(all_checks(), target)
     assert [(r.check.name, r.outcome, r.reason) for r in results if r.outcome != "passed"] == []
+
+
+def test_the_shells_organization_and_project_do_not_split_the_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The SDK would send these as OpenAI-Project / OpenAI-Organization while the raw client
+    # sends none: files made through one would be missing for the other.
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-from-the-shell")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_from_the_shell")
+    checks = [c for c in all_checks() if c.name.endswith(("is_gone", "pages_by_cursor"))]
+    assert len(checks) == 2
+    with in_process() as target:
+        results = run_checks(checks, target)
+    assert [(r.check.name, r.outcome, r.reason) for r in results if r.outcome != "passed"] == []
+
+
+def test_a_target_nobody_listens_at_is_refused_before_any_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Otherwise every check fails alike, and a diff calls each connection error an answer.
+    with socket_module.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
+        for args in (("--target", "socket", "--url", url), ("--compare", url)):
+            assert main(["verify", *args]) == 2
+            captured = capsys.readouterr()
+            assert captured.out == ""
+            assert captured.err.startswith(f"mockfiles verify: cannot reach {url}: ")
+
+
+def test_an_unreadable_saved_diff_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    for name in ("missing.json", "bad.json"):
+        assert main(["verify", "--report", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mockfiles verify: cannot read the saved diff: ")
+        assert len(err.splitlines()) == 1
 
 
 def test_verify_over_a_socket_starts_a_fresh_server_and_passes(

@@ -309,3 +309,43 @@ def test_the_readme_examples_run_or_skip_against_the_live_stand_in(
     every = outcomes.get("passed", 0) + outcomes.get("skipped", 0) + outcomes["deselected"]
     assert every == defined  # each example ran or skipped
     only_the_foreign_file_is_left(stand_in)
+
+
+SCOPED_TESTS = """
+import openai
+
+
+def test_code_whose_client_names_a_project(mockfiles):
+    with openai.OpenAI() as client:  # OPENAI_PROJECT_ID: proj_second
+        made = client.files.create(file=("mine.jsonl", b"{}\\n"), purpose="batch")
+    assert mockfiles.content(made.id) == b"{}\\n"
+    assert [f.filename for f in mockfiles.files()] == ["mine.jsonl"]
+
+
+def test_a_client_given_another_project(mockfiles):
+    client = mockfiles.client(project="proj_live")
+    made = client.files.create(file=("in.jsonl", b"{}\\n"), purpose="batch")
+    client.batches.create(
+        input_file_id=made.id, endpoint="/v1/moderations", completion_window="24h"
+    )
+"""
+
+
+def test_live_mode_reads_and_deletes_in_the_project_a_file_was_made_in(
+    monkeypatch: pytest.MonkeyPatch, pytester: pytest.Pytester
+) -> None:
+    # A key of two projects, and the shell naming the second: reads and clean-up must act
+    # where the file was made, not in the key's default project, or the file is left behind.
+    projects = {"project": ["proj_live", "proj_second"]}
+    fake = mockfiles.MockFiles(keys={KEY: projects}, batch_timing={"validating": 3600})
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_second")
+    pytester.makepyfile(test_scoped=SCOPED_TESTS)
+    with mockfiles.serve(fake) as stand_in:
+        result = pytester.runpytest_inprocess(
+            "--mockfiles-target=live", f"--mockfiles-live-url={stand_in.url}", "-p", "no:randomly"
+        )
+        result.assert_outcomes(passed=2)
+        assert stand_in.files() == []
+        [batch] = stand_in.batches.batches()
+        assert batch.status in ("cancelling", "cancelled")

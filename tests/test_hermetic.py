@@ -3,12 +3,15 @@ them do not reach the next test, and no test reaches the real API."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
+
+import mockfiles
 
 #: What a developer's laptop typically exports.
 SHELL = {
@@ -131,6 +134,8 @@ GUARDED_CALL = """
 import asyncio
 import openai
 import pytest
+
+import mockfiles
 
 def test_forgot_the_fixture():
     openai.OpenAI().files.list()
@@ -299,3 +304,27 @@ print(len(pools) >= 1,
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.splitlines() == ["[]", "True True True True"]
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_the_facades_clients_outside_the_fixture_ignore_the_shells_scope(
+    monkeypatch: pytest.MonkeyPatch, in_process: bool
+) -> None:
+    # Outside the fixture nothing clears the shell: the facade's own clients must still not
+    # send its organization (a 401 for a registered key) nor act in its project.
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-from-the-shell")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_from_the_shell")
+    with mockfiles.serve(keys={"sk-a": "proj_a"}) as mock:
+        with mock.client(in_process=in_process) as client:
+            client.files.create(file=("a.jsonl", b"{}\n"), purpose="batch")
+        with mock.client(in_process=in_process, project="proj_a") as client:
+            client.files.list()
+
+        async def listed() -> None:
+            async with mock.async_client(in_process=in_process) as client:
+                await client.files.list()
+
+        asyncio.run(listed())
+    assert mock.usage("proj_a").files == 1
+    assert [call.headers.get("openai-project") for call in mock.calls()] == [None, "proj_a", None]
+    assert all("openai-organization" not in call.headers for call in mock.calls())

@@ -94,6 +94,39 @@ def test_each_operation_records_what_the_client_sent(
     assert cancel.upload_id == cancelled.id
 
 
+def test_attempts_a_fault_answered_record_what_was_sent_too(
+    mockfiles: MockFiles, in_process: bool
+) -> None:
+    # A fault answers in place of the view that decodes the body: the journal must still say
+    # what each attempt sent, or a filter such as purpose= misses the failed attempts.
+    mockfiles.faults.add("files.create", "rate_limit", times=1)
+    mockfiles.faults.add("uploads.create", "server_error", times=1)
+    mockfiles.faults.add("batches.create", "service_unavailable", times=1)
+    client = mockfiles.client(in_process=in_process, max_retries=1)
+    made = client.files.create(file=("in.jsonl", b"{}\n"), purpose="batch")
+    client.uploads.create(bytes=4, filename="a.txt", mime_type="text/plain", purpose="user_data")
+    client.batches.create(input_file_id=made.id, endpoint="/v1/embeddings", completion_window="24h")
+    created = mockfiles.assert_called("files.create", purpose="batch", times=2)
+    assert [(c.status, c.filename, c.file_bytes) for c in created] == [
+        (429, "in.jsonl", 3),
+        (200, "in.jsonl", 3),
+    ]
+    mockfiles.assert_called("uploads.create", mime_type="text/plain", bytes=4, times=2)
+    mockfiles.assert_called("batches.create", input_file_id=made.id, times=2)
+    assert len(mockfiles.files()) == 1  # the faulted attempt stored nothing
+
+
+def test_a_sent_field_named_like_an_unset_call_field_is_found(mockfiles: MockFiles) -> None:
+    # uploads.create sends its filename in JSON; the Call's own filename (a file part's) is
+    # unset, so filename= must find the JSON one.
+    client = mockfiles.client()
+    client.uploads.create(bytes=4, filename="a.txt", mime_type="text/plain", purpose="user_data")
+    client.files.create(file=("b.jsonl", b"{}\n"), purpose="batch")
+    assert mockfiles.last_call(filename="a.txt").operation == "uploads.create"
+    assert mockfiles.last_call(filename="b.jsonl").operation == "files.create"
+    assert mockfiles.calls(filename=None) == []
+
+
 def test_errors_record_their_code_and_ids_their_target(
     mockfiles: MockFiles, in_process: bool
 ) -> None:

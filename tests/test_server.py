@@ -520,3 +520,28 @@ def test_a_small_answer_goes_out_in_one_write(
     )
     assert statuses(raw) == [200]
     assert writes == [raw]  # head and body together
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--port", "99999"], "--port must be from 0 to 65535, not 99999"),
+        (["--chaos", "2"], "--chaos must be a number from 0 to 1, not 2.0"),
+        (["--port", "{taken}"], "cannot listen on 127.0.0.1 port {taken}: "),
+    ],
+)
+def test_serve_refuses_what_it_cannot_do_in_one_line(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mockfiles.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", *(a.replace("{taken}", port) for a in arguments)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert message.replace("{taken}", port) in err
+    assert "Traceback" not in err

@@ -192,6 +192,10 @@ class Clients:
             _strict_response_validation=True,
             http_client=openai.DefaultHttpxClient(transport=transport),
         )
+        # The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the shell when given None; the
+        # raw client sends neither, and both must act in the key's own project.
+        self.sdk.organization = None
+        self.sdk.project = None
         # Clean-up and the control plane go around the recorder: not part of any exchange.
         self.quiet = httpx.Client(base_url=target.base_url, headers=headers, transport=self._inner)
 

@@ -8,6 +8,7 @@ and changes limits). The live target has none, so checks that need them are skip
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -145,8 +146,13 @@ def _probe_controls(url: str) -> frozenset[str]:
     httpx = sdk_httpx()
     try:
         answer = httpx.get(url.removesuffix("/v1") + "/_mockfiles/clock", timeout=10)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        # Nothing listens there: every check would fail alike (and a diff would call each
+        # difference an answer from the other target).
+        raise TargetError(f"cannot reach {url}: {error}") from None
     except httpx.HTTPError:
         return frozenset()
-    if answer.status_code == 200 and "now" in answer.json():
-        return CONTROLS
+    with contextlib.suppress(ValueError):  # not JSON: no control plane
+        if answer.status_code == 200 and "now" in answer.json():
+            return CONTROLS
     return frozenset()

@@ -80,7 +80,12 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print("mockfiles verify: the checks assert; run Python without -O", file=sys.stderr)
         return 2
     if args.report:
-        out.write(diff.markdown(json.loads(Path(args.report).read_text(encoding="utf-8"))))
+        try:
+            saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"mockfiles verify: cannot read the saved diff: {error}", file=sys.stderr)
+            return 2
+        out.write(diff.markdown(saved))
         return 0
     checks = all_checks(tuple(args.group) if args.group else None)
     if args.check:

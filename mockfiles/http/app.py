@@ -28,7 +28,7 @@ from mockfiles.errors import (
 from mockfiles.faults import LATE_ANSWERS, Fault
 from mockfiles.http.batch_views import BATCH_VIEWS
 from mockfiles.http.control import CONTROL_VIEWS, guard
-from mockfiles.http.recording import answer_details, cut, request_details
+from mockfiles.http.recording import answer_details, cut, note_faulted_body, request_details
 from mockfiles.http.render import error_response, stamp_headers
 from mockfiles.http.routes import CONTROL_PREFIX, ROUTER
 from mockfiles.http.upload_views import UPLOAD_VIEWS
@@ -167,6 +167,7 @@ class FilesApp:
             exchange.endpoint, caller.project, caller.api_key, exchange.attempt, caller.organization
         )
         if fault is not None and fault.error is not None:
+            note_faulted_body(exchange.endpoint, exchange.request)
             raise fault.error
 
     def _view(self, exchange: Exchange) -> None:

@@ -91,6 +91,8 @@ class Form:
 
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    #: File parts read and dropped (not in ``keep_files``): name -> (filename, size).
+    dropped: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def require_multipart(request: Request) -> bytes:
@@ -275,6 +277,8 @@ class _FormBuilder:
                 size=self._size,
                 content=Content(self._chunks or ()),
             )
+        else:
+            self.form.dropped[self._name] = (self._file.filename, self._size)
         self._chunks = None
 
     def refuse_dropped(self) -> None:

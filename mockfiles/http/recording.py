@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from mockfiles.errors import APIError
-
-if TYPE_CHECKING:
-    from mockfiles.http.forms import Form
+from mockfiles.http.bodies import json_object
+from mockfiles.http.forms import Form, read_form
 
 #: The request headers the journal keeps (by lower-case name): the ones a test may assert on.
 HEADERS = (
@@ -67,8 +67,38 @@ def note_form(request: Request, form: Form, file_part: str) -> None:
     upload = form.files.get(file_part)
     if upload is not None:
         request.environ[_FILE_KEY] = (cut(upload.filename), upload.size)
+    elif file_part in form.dropped:
+        filename, size = form.dropped[file_part]
+        request.environ[_FILE_KEY] = (cut(filename), size)
     elif file_part in form.fields:  # sent as a text part (``curl -F data=...``): no name
         request.environ[_FILE_KEY] = (None, len(form.fields[file_part].encode("utf-8")))
+
+
+#: The operations whose body is a form, by the part that holds the file.
+_FORM_FILE_PARTS = {"files.create": "file", "uploads.parts.create": "data"}
+#: The operations whose body is a JSON object.
+_JSON_BODIES = frozenset({"uploads.create", "uploads.complete", "batches.create"})
+#: The largest body a fault's answer waits to decode: the socket server drains as much after
+#: any answer anyway (``serving.http11.DRAIN_BYTES``), so a faulted large upload is still
+#: answered without being read.
+MAX_FAULTED_BODY = 1024 * 1024
+
+
+def note_faulted_body(operation: str, request: Request) -> None:
+    """Decode, for the journal alone, the body of a request a fault answers in place of its
+    view, so ``calls("files.create", purpose="batch")`` counts the faulted attempts too. The
+    file's bytes are counted, never kept. A body that does not decode, is over
+    ``MAX_FAULTED_BODY`` or of unknown length is left unrecorded (the fault's answer stands)."""
+    size = request.content_length
+    if size is None or size > MAX_FAULTED_BODY:
+        return
+    try:
+        if operation in _FORM_FILE_PARTS:
+            note_form(request, read_form(request, keep_files=()), _FORM_FILE_PARTS[operation])
+        elif operation in _JSON_BODIES:
+            note_json(request, json_object(request, MAX_FAULTED_BODY))
+    except (APIError, ClientDisconnected, OSError, ValueError):
+        return
 
 
 def note_json(request: Request, body: Mapping[str, Any]) -> None:
