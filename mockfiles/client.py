@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import io
+import os
 import ssl
 import sys
 import time
@@ -367,6 +368,7 @@ def make_client(
 
     if "http_client" not in kwargs:
         kwargs["http_client"] = _http_client_for(base_url, app, False, retry_chaos)
+    _without_shell_headers(api_key, kwargs)
     return _scoped_as_given(
         openai.OpenAI(
             api_key=api_key,
@@ -392,6 +394,7 @@ def make_async_client(
 
     if "http_client" not in kwargs:
         kwargs["http_client"] = _http_client_for(base_url, app, True, retry_chaos)
+    _without_shell_headers(api_key, kwargs)
     return _scoped_as_given(
         openai.AsyncOpenAI(
             api_key=api_key,
@@ -404,6 +407,23 @@ def make_async_client(
 
 
 _Client = TypeVar("_Client", "OpenAI", "AsyncOpenAI")
+
+
+def _without_shell_headers(api_key: str, kwargs: dict[str, Any]) -> None:
+    """Headers the SDK would take from ``OPENAI_CUSTOM_HEADERS`` (a shell's ``OpenAI-Project``,
+    ``Authorization``...) left out, unless the caller gives them: outside the fixture (which
+    clears the variable) they would send the fake's requests somewhere the test never named."""
+    import openai
+
+    shell = os.environ.get("OPENAI_CUSTOM_HEADERS")
+    if not shell:
+        return
+    names = {line.partition(":")[0].strip() for line in shell.split("\n") if ":" in line}
+    given = dict(kwargs.get("default_headers") or {})
+    unset: dict[str, Any] = {name: openai.Omit() for name in names if name}
+    # An explicit Authorization makes the SDK drop the shell's; it is the key's own.
+    unset["Authorization"] = f"Bearer {api_key}"
+    kwargs["default_headers"] = {**unset, **given}
 
 
 def _scoped_as_given(client: _Client, kwargs: dict[str, Any]) -> _Client:

@@ -328,3 +328,20 @@ def test_the_facades_clients_outside_the_fixture_ignore_the_shells_scope(
     assert mock.usage("proj_a").files == 1
     assert [call.headers.get("openai-project") for call in mock.calls()] == [None, "proj_a", None]
     assert all("openai-organization" not in call.headers for call in mock.calls())
+
+
+def test_the_facades_clients_leave_out_a_shells_custom_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "OPENAI_CUSTOM_HEADERS", "OpenAI-Project: proj_shell\nAuthorization: Bearer sk-shell"
+    )
+    mock = mockfiles.MockFiles(keys={"sk-a": "proj_a"})
+    with mock.client(in_process=True) as client:
+        client.files.create(file=b"{}\n", purpose="batch")
+    with mock.client(in_process=True, default_headers={"OpenAI-Project": "proj_a"}) as client:
+        client.files.list()
+    assert [(call.status, call.project) for call in mock.calls()] == [
+        (200, "proj_a"),
+        (200, "proj_a"),
+    ]
