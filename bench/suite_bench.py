@@ -1,5 +1,5 @@
 """Fast in every mode, side by side in one run: uploads, retrieve latency, per-test cost of a
-suite, plugin import, ``freeze()``; with openai-responses beside it as the reference.
+suite, plugin import, ``freeze()``, ``stop()``; with openai-responses beside it as the reference.
 
 Run (see docs/benchmarks.md):
 
@@ -9,8 +9,9 @@ Run (see docs/benchmarks.md):
 
 It prints one table of medians and ratios taken in alternation (this machine is shared and
 noisy: ratios are what to read) and exits 1 when a target is missed, 2 when openai-responses'
-environment is missing. The app's own overhead per retrieve is measured by
-``bench/app_overhead.py``, run here when present.
+environment is missing. The app's own overhead per retrieve (``bench/app_overhead.py``) and
+an unused plugin's cost (``bench/plugin_import.py``) are benchmarks of their own, run here when
+present, their exit status the target's.
 """
 
 from __future__ import annotations
