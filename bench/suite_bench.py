@@ -1,5 +1,5 @@
 """Fast in every mode, side by side in one run: uploads, retrieve latency, per-test cost of a
-suite, plugin import, ``freeze()``; with openai-responses beside it as the reference.
+suite, plugin import, ``freeze()``, ``stop()``; with openai-responses beside it as the reference.
 
 Run (see docs/benchmarks.md):
 
@@ -9,8 +9,9 @@ Run (see docs/benchmarks.md):
 
 It prints one table of medians and ratios taken in alternation (this machine is shared and
 noisy: ratios are what to read) and exits 1 when a target is missed, 2 when openai-responses'
-environment is missing. The app's own overhead per retrieve is measured by
-``bench/app_overhead.py``, run here when present.
+environment is missing. The app's own overhead per retrieve (``bench/app_overhead.py``) and
+an unused plugin's cost (``bench/plugin_import.py``) are benchmarks of their own, run here when
+present, their exit status the target's.
 """
 
 from __future__ import annotations
@@ -242,13 +243,7 @@ def bench_suites(table: Table, tests: int, reps: int, workdir: Path, responses: 
             )
 
 
-def bench_import_and_freeze(table: Table, reps: int) -> None:
-    plugin, bare = median_of(
-        max(reps, 5),
-        lambda: run_json(sys.executable, children.IMPORT_TIME, "mockfiles.conftest_plugin"),
-        lambda: run_json(sys.executable, children.IMPORT_TIME, ""),
-    )
-    table.add("plugin import (over pytest alone)", f"{plugin['ms'] - bare['ms']:.1f} ms")
+def bench_freeze_and_stop(table: Table, reps: int) -> None:
     ours, stock = median_of(
         reps,
         lambda: run_json(sys.executable, children.FREEZE, "mockfiles"),
@@ -267,24 +262,38 @@ def bench_import_and_freeze(table: Table, reps: int) -> None:
         "<= 100 ms",
         ours["later"] <= 100,
     )
+    stop = run_json(sys.executable, children.STOP)
+    table.add(
+        "server stop(), nothing open (median of 50)",
+        f"{stop['idle']:.2f} ms",
+        "<= 2 ms",
+        stop["idle"] <= 2,
+    )
+    table.add(
+        "server stop(), a kept-alive connection open (median of 50)",
+        f"{stop['kept']:.2f} ms (worst {stop['worst']:.1f})",
+        "<= 2 ms",
+        stop["kept"] <= 2,
+    )
 
 
-def bench_app_overhead(table: Table) -> None:
-    script = HERE / "app_overhead.py"
-    if not script.exists():
-        table.add(
-            "app overhead per retrieve (bench/app_overhead.py)", "not in this tree", "<= 0.08 ms"
-        )
+def bench_script(table: Table, name: str, script: str, target: str, *args: str) -> None:
+    """A benchmark of its own, run when present: its last line, and its exit status as the
+    target's."""
+    path = HERE / script
+    if not path.exists():
+        table.add(f"{name} (bench/{script})", "not in this tree", target)
         return
     done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=900, check=False
+        [sys.executable, str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     last = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
     table.add(
-        "app overhead per retrieve (bench/app_overhead.py)",
-        last[-28:],
-        "<= 0.08 ms",
-        done.returncode == 0,
+        f"{name} (bench/{script})", last.split("->")[-1].strip()[-28:], target, done.returncode == 0
     )
 
 
@@ -294,7 +303,7 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=200)
     parser.add_argument("--suite-reps", type=int, default=5, help="the suites are the noisiest")
     parser.add_argument("--size", type=int, default=256, help="upload size, MiB")
-    parser.add_argument("--only", default="uploads,retrieve,suites,freeze,app")
+    parser.add_argument("--only", default="uploads,retrieve,suites,freeze,import,app")
     args = parser.parse_args()
     responses = RESPONSES_PYTHON.exists()
     if not responses:
@@ -311,9 +320,11 @@ def main() -> None:
         if "suites" in only:
             bench_suites(table, args.tests, args.suite_reps, workdir, responses)
         if "freeze" in only:
-            bench_import_and_freeze(table, args.reps)
+            bench_freeze_and_stop(table, args.reps)
+        if "import" in only:
+            bench_script(table, "plugin import", "plugin_import.py", "<= 30 ms", "15")
         if "app" in only:
-            bench_app_overhead(table)
+            bench_script(table, "app overhead per retrieve", "app_overhead.py", "<= 0.08 ms")
     missed = table.missed()
     if missed:
         print(f"\nMISSED {len(missed)} target(s): " + "; ".join(missed))
