@@ -74,8 +74,8 @@ class Target:
 @contextmanager
 def in_process(**options: Any) -> Iterator[Target]:
     """A fresh fake answering in-process: no socket, no thread."""
-    from mockfiles.client import _in_process_transport_classes
     from mockfiles.facade import MockFiles
+    from mockfiles.in_process import _in_process_transport_classes
 
     options.setdefault("batch_timing", {"validating": VALIDATING_SECONDS})
     mock = MockFiles(**options)
