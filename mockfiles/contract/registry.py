@@ -22,6 +22,7 @@ GROUP_MODULES = (
     "mockfiles.contract.files_checks",
     "mockfiles.contract.uploads_checks",
     "mockfiles.contract.batches_checks",
+    "mockfiles.contract.batch_error_checks",
 )
 
 #: Where a known fact comes from: the README's tables of what the fake does and its errors,
