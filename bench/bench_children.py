@@ -6,6 +6,9 @@ no measure warms the next.
 
 from __future__ import annotations
 
+# The loopback-discard server, the same one upload_bench.py measures beside.
+from upload_bench import DISCARD_SERVER
+
 _COMMON = r"""
 import json, os, socket, statistics, subprocess, sys, time
 from pathlib import Path
@@ -51,18 +54,6 @@ while True:
                      b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
 """
 
-_DISCARD_SERVER = r"""
-import socket
-listener = socket.create_server(("127.0.0.1", 0))
-print(listener.getsockname()[1], flush=True)
-buffer = bytearray(1024 * 1024)
-while True:
-    conn, _ = listener.accept()
-    with conn:
-        while conn.recv_into(buffer):
-            pass
-        conn.sendall(b"ok")
-"""
 
 SOCKET_UPLOAD = (
     _COMMON
@@ -114,7 +105,7 @@ print(json.dumps({"seconds": seconds, "growth": grown / path.stat().st_size,
 LOOPBACK_DISCARD = (
     _COMMON
     + "DISCARD = "
-    + repr(_DISCARD_SERVER)
+    + repr(DISCARD_SERVER)
     + r"""
 server, port = start(DISCARD)
 path = Path(sys.argv[1])
