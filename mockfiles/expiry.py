@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mockfiles.errors import InvalidRequest
-from mockfiles.model import parse_decimal
+from mockfiles.model import not_an_integer, parse_decimal
 
 EXPIRES_AFTER_MIN = 3_600
 EXPIRES_AFTER_MAX = 2_592_000
@@ -62,7 +62,7 @@ def _integer(raw: object) -> int:
     value = parse_decimal(raw, max_length=31) if isinstance(raw, str) else None
     if value is not None:
         return value
-    raise _seconds_error(f"{raw!r} is not of type 'integer'")
+    raise _seconds_error(not_an_integer(raw))
 
 
 def _seconds_error(text: str) -> InvalidRequest:

@@ -59,6 +59,19 @@ def parse_decimal(text: str, max_length: int) -> int | None:
 
 _DECIMAL = re.compile(r"[+-]?[0-9]+")
 
+#: How much of a refused value an error message echoes.
+SHOWN_CHARACTERS = 100
+
+
+def not_an_integer(raw: object) -> str:
+    """The jsonschema-style start of the error for a value that is no integer, echoing at most
+    ``SHOWN_CHARACTERS`` of it: a client may send kilobytes of digits, and an error message
+    that repeats them all helps no one."""
+    shown = repr(raw)
+    if len(shown) > SHOWN_CHARACTERS:
+        shown = shown[: SHOWN_CHARACTERS - 3] + "..."
+    return f"{shown} is not of type 'integer'"
+
 
 class Content:
     """The bytes of one stored file, kept as the chunks they arrived in.

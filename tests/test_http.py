@@ -393,3 +393,15 @@ def test_a_lone_surrogate_in_a_json_body_is_echoed_escaped(http: Client, mock: M
     assert b"\\ud800" in response.get_data()
     assert response.get_json()["error"]["param"] == "part_ids"
     assert mock.bugs == []
+
+
+@pytest.mark.parametrize("path", ["/v1/files", "/v1/batches"])
+def test_a_limit_of_thousands_of_digits_is_echoed_cut(path: str) -> None:
+    mock = MockFiles()
+    answer = Client(mock.app).get(
+        f"{path}?limit={'9' * 5000}", headers={"Authorization": "Bearer sk-x"}
+    )
+    error = answer.get_json()["error"]
+    assert answer.status_code == 400
+    assert error["param"] == "limit"
+    assert error["message"] == "'" + "9" * 96 + "... is not of type 'integer' - 'limit'"

@@ -14,7 +14,7 @@ from mockfiles.http.bodies import json_object
 from mockfiles.http.recording import note_json
 from mockfiles.http.render import json_response
 from mockfiles.http.views import Context, View
-from mockfiles.model import parse_decimal
+from mockfiles.model import not_an_integer, parse_decimal
 
 #: A create body names a file and a few strings; a larger one is refused unread.
 MAX_JSON_BYTES = 1024 * 1024
@@ -38,7 +38,7 @@ def list_batches(ctx: Context, request: Request, args: dict[str, str]) -> Respon
     raw = request.args.get("limit")
     limit = LIST_LIMIT_DEFAULT if raw is None else parse_decimal(raw, max_length=100)
     if limit is None:
-        raise InvalidBatchRequest(f"{raw!r} is not of type 'integer' - 'limit'", param="limit")
+        raise InvalidBatchRequest(f"{not_an_integer(raw)} - 'limit'", param="limit")
     page = ctx.batches.list(ctx.caller.project, limit=limit, after=request.args.get("after"))
     return json_response(page.to_dict())
 

@@ -15,7 +15,7 @@ from mockfiles.errors import InvalidRequest, RequiredProperty
 from mockfiles.http.forms import read_form
 from mockfiles.http.recording import note_form
 from mockfiles.http.render import bytes_response, json_response
-from mockfiles.model import parse_decimal
+from mockfiles.model import not_an_integer, parse_decimal
 from mockfiles.rate import RateLimiter
 from mockfiles.store import LIST_LIMIT_DEFAULT, FileStore
 from mockfiles.uploads import UploadStore
@@ -104,7 +104,7 @@ def _integer(raw: str | None, name: str, default: int) -> int:
         return default
     value = parse_decimal(raw, max_length=100)
     if value is None:
-        raise InvalidRequest(f"{raw!r} is not of type 'integer' - {name!r}", param=name)
+        raise InvalidRequest(f"{not_an_integer(raw)} - {name!r}", param=name)
     return value
 
 
