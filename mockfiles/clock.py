@@ -20,6 +20,11 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def epoch_in_range(when: datetime | float | str) -> float:
+    """``to_epoch(when)``, refused with ``ValueError`` unless the clock can show it."""
+    return _showable(to_epoch(when))
+
+
 def _showable(epoch: float) -> float:
     if not math.isfinite(epoch) or not EARLIEST <= epoch <= LATEST:
         raise ValueError(f"{epoch!r} is not a time the clock can show (1970 to 9999)")

@@ -316,7 +316,7 @@ class MockFiles:
             size=size,
             content=content,
             filename=filename,
-            created_at=None if created_at is None else int(to_epoch(created_at)),
+            created_at=created_at,
             project=project,
             expires_after=expires_after,
         )

@@ -21,7 +21,8 @@ from typing import Any
 
 from mockfiles.batch_responses import NAMED_RESPONDERS, Responder
 from mockfiles.batches import BatchStore, BatchTiming
-from mockfiles.clock import Clock
+from mockfiles.clock import Clock, epoch_in_range
+from mockfiles.errors import InvalidRequest
 from mockfiles.faults import FaultPlan
 from mockfiles.ids import IdFactory
 from mockfiles.journal import Journal
@@ -129,19 +130,27 @@ class FakeState:
         size: int | None = None,
         content: FileContent | None = None,
         filename: str = "file.jsonl",
-        created_at: int | None = None,
+        created_at: datetime | float | str | None = None,
         project: str | None = None,
         expires_after: Mapping[str, object] | None = None,
     ) -> FileObject:
         """Place a file of any purpose straight into a project (the default one unless
-        named), with its ``content`` or, without bytes, of ``size`` deterministic bytes."""
+        named), with its ``content`` or, without bytes, of ``size`` deterministic bytes.
+        ``created_at`` takes a datetime, epoch seconds or ISO 8601, from 1970 to 9999."""
+        try:
+            created = None if created_at is None else int(epoch_in_range(created_at))
+        except (ValueError, OverflowError):
+            raise InvalidRequest(
+                f"created_at: {created_at!r} is no time from 1970 to 9999"[:200],
+                param="created_at",
+            ) from None
         return self.store.place(
             self.project if project is None else project,
             filename=filename,
             purpose=purpose,
             size=size,
             content=None if content is None else as_content(content),
-            created_at=created_at,
+            created_at=created,
             expires_after=expires_after,
         )
 

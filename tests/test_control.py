@@ -10,7 +10,7 @@ import pytest
 from helpers import control, serve_cli
 from werkzeug.test import Client
 
-from mockfiles import MockFiles
+from mockfiles import APIError, MockFiles
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 
@@ -132,3 +132,24 @@ def test_usage_without_a_project_counts_every_project_as_the_facade_does() -> No
     assert every == {"project": None, "bytes": 7, "files": 2}
     assert (mock.usage().bytes, mock.usage().files) == (7, 2)
     assert one == {"project": "proj_other", "bytes": 4, "files": 1}
+
+
+@pytest.mark.parametrize("created_at", [10**400, -1, 253402300800 * 10])
+def test_a_seeded_file_from_outside_the_clocks_range_is_a_400(created_at: int) -> None:
+    mock = MockFiles()
+    answer = Client(mock.app).post(
+        "/_mockfiles/files",
+        json={"purpose": "batch", "content": "{}\n", "created_at": created_at},
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["param"] == "created_at"
+    assert mock.files() == []
+    assert mock.bugs == []
+
+
+def test_add_file_takes_every_time_form_and_refuses_times_the_clock_cannot_show() -> None:
+    mock = MockFiles()
+    first = mock.add_file(purpose="vision", size=1, created_at="2026-01-02T00:00:00Z")
+    assert first.created_at == 1767312000
+    with pytest.raises(APIError, match="created_at"):
+        mock.add_file(purpose="vision", size=1, created_at="not a time")
