@@ -63,12 +63,13 @@ class GuardState:
             blocked, self.test, self.blocked = self.blocked, None, []
             return blocked
 
-    def check(self, method: str, scheme: str, host: str, port: int | None) -> None:
-        """Raise ``RealAPIRequestBlocked`` for a guarded host while a test runs."""
+    def check(self, method: str, scheme: str, host: str, port: int | None, path: str = "") -> None:
+        """Raise ``RealAPIRequestBlocked`` for a guarded host while a test runs. The message
+        names the path (never the query) so the test's author sees which call it was."""
         test = self.test
         if test is None or not matches(host, port, scheme, self.hosts):
             return
-        request = f"{method} {scheme}://{host}{'' if port is None else f':{port}'}"
+        request = f"{method} {scheme}://{host}{'' if port is None else f':{port}'}{path}"
         with self._lock:
             self.blocked.append(request)
         raise RealAPIRequestBlocked(blocked_message(test, request))
@@ -108,7 +109,8 @@ def _text(value: bytes | str) -> str:
 
 def _check_request(request: Any) -> None:
     url = request.url
-    GUARD.check(_text(request.method), _text(url.scheme), _text(url.host), url.port)
+    path = _text(url.target).partition("?")[0]
+    GUARD.check(_text(request.method), _text(url.scheme), _text(url.host), url.port, path)
 
 
 def _patch_pools(module: ModuleType) -> None:

@@ -180,13 +180,15 @@ def test_a_request_to_the_real_api_fails_at_once_and_dials_nothing(
     result.assert_outcomes(failed=6)
     message = "mockfiles blocked a request to the real OpenAI API from test_a_request_to_"
     for name in ("forgot_the_fixture", "async_client", "code_that_swallows_everything"):
-        result.stdout.fnmatch_lines([f"*{message}*.py::test_{name}: GET http://127.0.0.1:{port}*"])
+        result.stdout.fnmatch_lines(
+            [f"*{message}*.py::test_{name}: GET http://127.0.0.1:{port}/v1/files.*"]
+        )
     for name, url in [
         ("explicit_base_url_beside_the_fake", "https://api.openai.com"),
         ("the_sdks_default_host", "https://api.openai.com"),
         ("azure", "https://mine.openai.azure.com"),
     ]:
-        result.stdout.fnmatch_lines([f"*::test_{name}: GET {url}.*"])
+        result.stdout.fnmatch_lines([f"*::test_{name}: GET {url}/*files.*"])
     result.stdout.fnmatch_lines(["*Use the `mockfiles` fixture*mockfiles_block_real_api = false*"])
     assert "Connection error" not in result.stdout.str()  # no retries, no wrapping
     assert connections(listener) == 0
