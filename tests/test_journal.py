@@ -99,9 +99,13 @@ def test_attempts_a_fault_answered_record_what_was_sent_too(
 ) -> None:
     # A fault answers in place of the view that decodes the body: the journal must still say
     # what each attempt sent, or a filter such as purpose= misses the failed attempts.
-    mockfiles.faults.add("files.create", "rate_limit", times=1)
-    mockfiles.faults.add("uploads.create", "server_error", times=1)
-    mockfiles.faults.add("batches.create", "service_unavailable", times=1)
+    # A 1 ms retry-after: the SDK's own backoff (0.5 s or more) is not what is tested here.
+    for operation, fault in (
+        ("files.create", "rate_limit"),
+        ("uploads.create", "server_error"),
+        ("batches.create", "service_unavailable"),
+    ):
+        mockfiles.faults.add(operation, fault, times=1, retry_after_ms=1)
     client = mockfiles.client(in_process=in_process, max_retries=1)
     made = client.files.create(file=("in.jsonl", b"{}\n"), purpose="batch")
     client.uploads.create(bytes=4, filename="a.txt", mime_type="text/plain", purpose="user_data")
