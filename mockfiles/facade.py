@@ -199,15 +199,7 @@ class MockFiles:
         """
         from mockfiles.client import make_client
 
-        client = make_client(
-            base_url=self._base_url_for(in_process),
-            app=self.app,
-            api_key=kwargs.pop("api_key", self.api_key),
-            strict=strict,
-            max_retries=0 if max_retries is None else max_retries,
-            retry_chaos=max_retries is None and "http_client" not in kwargs,
-            **kwargs,
-        )
+        client = make_client(**self._client_options(in_process, strict, max_retries, kwargs))
         self._clients.append(client)
         return client
 
@@ -226,15 +218,7 @@ class MockFiles:
         """
         from mockfiles.client import make_async_client
 
-        return make_async_client(
-            base_url=self._base_url_for(in_process),
-            app=self.app,
-            api_key=kwargs.pop("api_key", self.api_key),
-            strict=strict,
-            max_retries=0 if max_retries is None else max_retries,
-            retry_chaos=max_retries is None and "http_client" not in kwargs,
-            **kwargs,
-        )
+        return make_async_client(**self._client_options(in_process, strict, max_retries, kwargs))
 
     # -- reading the state ---------------------------------------------------------------
 
@@ -401,6 +385,24 @@ class MockFiles:
         self.state.reset()
 
     # -- internals -----------------------------------------------------------------------
+
+    def _client_options(
+        self,
+        in_process: bool | None,
+        strict: bool,
+        max_retries: int | None,
+        kwargs: dict[str, Any],
+    ) -> dict[str, Any]:
+        """What ``client()`` and ``async_client()`` hand their SDK client alike."""
+        return {
+            "base_url": self._base_url_for(in_process),
+            "app": self.app,
+            "api_key": kwargs.pop("api_key", self.api_key),
+            "strict": strict,
+            "max_retries": 0 if max_retries is None else max_retries,
+            "retry_chaos": max_retries is None and "http_client" not in kwargs,
+            **kwargs,
+        }
 
     def _base_url_for(self, in_process: bool | None) -> str | None:
         if in_process or (in_process is None and self._server is None):

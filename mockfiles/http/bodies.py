@@ -106,3 +106,12 @@ def _finite_float(literal: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{literal} is out of range")
     return value
+
+
+#: Control-plane bodies are a few bytes of JSON; anything larger is refused unread.
+CONTROL_BODY_MAX = 64 * 1024
+
+
+def control_object(request: Request) -> dict[str, Any]:
+    """A control-plane request's JSON object; an empty body counts as ``{}``."""
+    return json_object(request, CONTROL_BODY_MAX, empty={})

@@ -41,14 +41,11 @@ from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request, Response
 
 from mockfiles.errors import APIError, InvalidRequest, UnsupportedContentType
-from mockfiles.http.bodies import json_object
+from mockfiles.http.bodies import control_object
 from mockfiles.http.control_seeding import SEEDING_VIEWS
 from mockfiles.http.render import json_response
 from mockfiles.keys import mask
 from mockfiles.state import FakeState
-
-#: Control bodies are a few bytes of JSON; anything larger is refused unread.
-MAX_BODY = 64 * 1024
 
 ControlView = Callable[[FakeState, Request], Response]
 
@@ -129,7 +126,7 @@ def clock_state(state: FakeState, request: Request) -> Response:
 
 
 def move_clock(state: FakeState, request: Request) -> Response:
-    body = _json_object(request)
+    body = control_object(request)
     moves = {name: body[name] for name in ("advance", "set") if name in body}
     if len(moves) != 1 or set(body) - {"advance", "set"}:
         raise InvalidRequest(
@@ -165,7 +162,7 @@ def limits_state(state: FakeState, request: Request) -> Response:
 
 
 def change_limits(state: FakeState, request: Request) -> Response:
-    state.limits = state.limits.replace(_json_object(request))
+    state.limits = state.limits.replace(control_object(request))
     return json_response(state.limits.as_dict())
 
 
@@ -186,7 +183,7 @@ def keys_state(state: FakeState, request: Request) -> Response:
 
 
 def add_key(state: FakeState, request: Request) -> Response:
-    body = _json_object(request)
+    body = control_object(request)
     key, project, organization = body.get("key"), body.get("project"), body.get("organization")
     if project is not None and not isinstance(project, str | list):
         raise InvalidRequest('"project" must be a string or a list of them.', param="project")
@@ -207,7 +204,7 @@ def faults_state(state: FakeState, request: Request) -> Response:
 
 
 def add_fault(state: FakeState, request: Request) -> Response:
-    body = _json_object(request)
+    body = control_object(request)
     spec = body.pop("spec", None)
     if spec is not None:
         if body or not isinstance(spec, str):
@@ -266,10 +263,6 @@ def bugs_state(state: FakeState, request: Request) -> Response:
 def clear_bugs(state: FakeState, request: Request) -> Response:
     state.clear_bugs()
     return bugs_state(state, request)
-
-
-def _json_object(request: Request) -> dict[str, Any]:
-    return json_object(request, MAX_BODY, empty={})
 
 
 #: Control endpoint → view, beside the API's ``VIEWS``.

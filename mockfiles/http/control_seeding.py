@@ -24,12 +24,9 @@ from werkzeug.wrappers import Request, Response
 
 from mockfiles.batch_responses import RequestError
 from mockfiles.errors import InvalidRequest
-from mockfiles.http.bodies import json_object
+from mockfiles.http.bodies import control_object, json_object
 from mockfiles.http.render import json_response
 from mockfiles.state import FakeState
-
-#: Control bodies other than a seeded file are a few bytes of JSON.
-MAX_BODY = 64 * 1024
 
 #: A seeded file travels inside a JSON body (base64 or text), so it may be large.
 MAX_FILE_BODY = 256 * 1024 * 1024
@@ -74,7 +71,7 @@ def add_file(state: FakeState, request: Request) -> Response:
 
 
 def batch_respond(state: FakeState, request: Request) -> Response:
-    body = json_object(request, MAX_BODY, empty={})
+    body = control_object(request)
     target: dict[str, Any] = {
         name: body.pop(name) for name in ("custom_id", "endpoint") if name in body
     }
@@ -111,7 +108,7 @@ def batch_timing(state: FakeState, request: Request) -> Response:
 
 
 def change_batch_timing(state: FakeState, request: Request) -> Response:
-    state.batches.timing = state.batches.timing.replace(json_object(request, MAX_BODY, empty={}))
+    state.batches.timing = state.batches.timing.replace(control_object(request))
     return batch_timing(state, request)
 
 
